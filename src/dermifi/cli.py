@@ -1,0 +1,218 @@
+"""The ``dermifi`` command line: serve, migrate, practices, users, demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy import func, select
+
+from dermifi.auth.permissions import Role
+from dermifi.core.clock import SystemClock
+from dermifi.core.config import Settings
+from dermifi.core.errors import DomainError
+from dermifi.core.security import totp_code
+from dermifi.core.state import AppState
+from dermifi.practices import service as practice_service
+from dermifi.users import service as user_service
+from dermifi.users.models import User
+from dermifi.users.schemas import UserCreated
+
+app = typer.Typer(help="Dermifi API server.", no_args_is_help=True, add_completion=False)
+practice_app = typer.Typer(help="Practices (clinics) served by this deployment.",
+                           no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(practice_app, name="practice")
+app.add_typer(user_app, name="user")
+
+T = TypeVar("T")
+DEFAULT_PRACTICE_NAME = "Default Practice"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _run(work: Callable[[AppState], Awaitable[T]]) -> T:
+    """Run one async job against the configured database, reporting domain errors plainly."""
+    from dermifi.main import build_state
+
+    async def main() -> T:
+        state = build_state(_settings(), SystemClock())
+        try:
+            return await work(state)
+        finally:
+            await state.engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        problems = "; ".join(f"{d.field}: {d.message}" for d in exc.details)
+        typer.echo(f"error: {exc.message}" + (f" ({problems})" if problems else ""), err=True)
+        raise typer.Exit(1) from exc
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+) -> None:
+    """Serve the API."""
+    import uvicorn
+
+    settings = _settings()
+    from dermifi.core.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    uvicorn.run(
+        "dermifi.main:create_app", factory=True, host=host, port=port, workers=workers,
+        log_config=None, access_log=False, server_header=False,
+        # X-Forwarded-For is honoured by our own middleware, from trusted proxies only.
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Option(help="Target revision")] = "head") -> None:
+    """Bring the database schema up to date."""
+    from dermifi.migrate import upgrade
+
+    upgrade(_settings(), revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@practice_app.command("create")
+def practice_create(
+    name: Annotated[str, typer.Option(help="The practice's name")],
+    ip_allowlist: Annotated[str, typer.Option(help="CIDR ranges, comma separated")] = "",
+) -> None:
+    """Create a practice and print it as JSON."""
+
+    async def work(state: AppState) -> dict[str, Any]:
+        async with state.sessionmaker() as session:
+            practice = await practice_service.create_practice(
+                session, name=name, ip_allowlist=[c for c in ip_allowlist.split(",") if c])
+            return {"id": practice.id, "name": practice.name,
+                    "ipAllowlist": practice.ip_allowlist,
+                    "createdAt": practice.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    _print_json(_run(work))
+
+
+@practice_app.command("list")
+def practice_list() -> None:
+    """List practices as JSON."""
+
+    async def work(state: AppState) -> list[dict[str, Any]]:
+        async with state.sessionmaker() as session:
+            return [{"id": p.id, "name": p.name, "ipAllowlist": p.ip_allowlist}
+                    for p in await practice_service.list_practices(session)]
+
+    _print_json(_run(work))
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login email")],
+    password: Annotated[str, typer.Option(help="At least 12 characters, not a common one")],
+    role: Annotated[Role, typer.Option(help="admin, provider, nurse, front_desk or pharmacy")],
+    mfa: Annotated[bool, typer.Option("--mfa", help="Enroll TOTP; prints the secret once")] = False,
+    practice: Annotated[str | None, typer.Option(help="Practice id (default: the only one)")] = None,
+    first_name: Annotated[str | None, typer.Option()] = None,
+    last_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a user and print it as JSON (with totpSecret and otpauthUri when --mfa)."""
+
+    async def work(state: AppState) -> dict[str, Any]:
+        async with state.sessionmaker() as session:
+            target = await practice_service.resolve_practice(session, practice)
+            created = await user_service.create_user(
+                session, state, None, practice_id=target.id, email=email, password=password,
+                role=role, first_name=first_name, last_name=last_name, mfa=mfa)
+            return UserCreated.of(created.user, totp_secret=created.totp_secret,
+                                  otpauth_uri=created.otpauth_uri).model_dump(mode="json")
+
+    _print_json(_run(work))
+
+
+DEMO_USERS = [
+    (Role.ADMIN, "Ada", "Admin"),
+    (Role.PROVIDER, "Emily", "Johnson"),
+    (Role.NURSE, "Nora", "Nurse"),
+    (Role.FRONT_DESK, "Frank", "Desk"),
+    (Role.PHARMACY, "Phil", "Pharmacy"),
+]
+
+
+@app.command("seed-demo")
+def seed_demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if users exist")] = False,
+    domain: Annotated[str, typer.Option(help="Email domain of the demo users")] = "demo.dermifi.test",
+) -> None:
+    """Create a default practice (if none) and one demo user per role with MFA.
+
+    Passwords and TOTP secrets are random and printed once, here.
+    """
+
+    async def work(state: AppState) -> list[dict[str, Any]] | None:
+        async with state.sessionmaker() as session:
+            users = int(await session.scalar(select(func.count()).select_from(User)) or 0)
+            if users and if_empty:
+                return None
+            if await practice_service.count_practices(session) == 0:
+                await practice_service.create_practice(session, name=DEFAULT_PRACTICE_NAME)
+            target = await practice_service.resolve_practice(session, None)
+            created = []
+            for role, first, last in DEMO_USERS:
+                password = secrets.token_urlsafe(15)
+                new = await user_service.create_user(
+                    session, state, None, practice_id=target.id,
+                    email=f"{role.value.replace('_', '-')}@{domain}",
+                    password=password, role=role, first_name=first, last_name=last, mfa=True)
+                created.append({"role": role.value, "email": new.user.email,
+                                "password": password, "totpSecret": new.totp_secret})
+            return created
+
+    created = _run(work)
+    if created is None:
+        typer.echo("Users already exist; no demo users created.")
+        return
+    typer.echo("Demo users (shown once; keep them somewhere safe):\n")
+    for user in created:
+        typer.echo(f"  {user['role']:<11} {user['email']}")
+        typer.echo(f"  {'':<11} password:    {user['password']}")
+        typer.echo(f"  {'':<11} TOTP secret: {user['totpSecret']}\n")
+    admin = created[0]
+    typer.echo("Log in (the code changes every 30 seconds):\n")
+    typer.echo(
+        "  curl -s http://127.0.0.1:8000/v1/auth/login -H 'Content-Type: application/json' \\\n"
+        f"    -d '{{\"email\": \"{admin['email']}\", \"password\": \"{admin['password']}\", "
+        f"\"mfaCode\": \"'$(.venv/bin/dermifi mfa-code {admin['totpSecret']})'\"}}'\n")
+
+
+@app.command("mfa-code")
+def mfa_code(secret: Annotated[str, typer.Argument(help="A base32 TOTP secret")]) -> None:
+    """Print the current TOTP code for a secret (what an authenticator app would show)."""
+    try:
+        typer.echo(totp_code(secret, SystemClock().now()))
+    except Exception as exc:
+        typer.echo("error: not a base32 TOTP secret", err=True)
+        raise typer.Exit(2) from exc
+
+
+def main() -> None:  # pragma: no cover - the console script calls ``app``
+    app(sys.argv[1:])

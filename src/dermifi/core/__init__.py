@@ -1,0 +1,1 @@
+"""Shared primitives. Nothing domain-specific lives here."""

@@ -1,0 +1,168 @@
+"""Engines, sessions, the unit of work, portable column types and practice scoping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.types import TypeDecorator
+
+from dermifi.core.errors import Conflict
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on both backends (SQLite stores naive text, PostgreSQL timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use the clock")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+# --- engines -------------------------------------------------------------------------------
+
+def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
+    # Let SQLAlchemy's "begin" event below decide how transactions start.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A write unit takes the write lock up front: a deferred transaction that read a snapshot
+    # and then writes fails with SQLITE_BUSY when another writer got in between.
+    if conn.get_execution_options().get("sqlite_immediate"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+# --- the unit of work ----------------------------------------------------------------------
+
+_DEPTH = "uow_depth"
+
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """One change, one transaction: commit at the outermost level, roll back on any error.
+
+    Nested calls join the outer unit. A unique-constraint violation becomes ``CONFLICT``.
+    """
+    depth = session.info.get(_DEPTH, 0)
+    if depth == 0 and session.bind is not None and session.bind.dialect.name == "sqlite":
+        # End any read transaction (nothing is pending) so the write one begins IMMEDIATE.
+        if session.in_transaction():
+            await session.commit()
+        await session.connection(execution_options={"sqlite_immediate": True})
+    session.info[_DEPTH] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            await session.commit()
+    except IntegrityError as exc:
+        if depth == 0:
+            await session.rollback()
+        raise Conflict("The change conflicts with existing data") from exc
+    except BaseException:
+        if depth == 0:
+            await session.rollback()
+        raise
+    finally:
+        session.info[_DEPTH] = depth
+
+
+# --- practice scoping ----------------------------------------------------------------------
+
+PRACTICE_KEY = "practice_id"
+
+
+class PracticeOwned:
+    """Marker for tables owned by one practice. Queries are scoped in one place (below)."""
+
+    practice_id: Any
+
+
+def scope_to_practice(session: AsyncSession, practice_id: str) -> None:
+    """From now on every ORM query in this session sees only this practice's rows."""
+    session.info[PRACTICE_KEY] = practice_id
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_orm_queries(state: ORMExecuteState) -> None:
+    practice_id = state.session.info.get(PRACTICE_KEY)
+    if practice_id is None or state.execution_options.get("all_practices", False):
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                PracticeOwned,
+                lambda cls: cls.practice_id == practice_id,
+                include_aliases=True,
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_practice(session: Session, _ctx: Any, _instances: Any) -> None:
+    practice_id = session.info.get(PRACTICE_KEY)
+    if practice_id is None:
+        return
+    for obj in session.new:
+        if isinstance(obj, PracticeOwned):
+            if obj.practice_id is None:
+                obj.practice_id = practice_id
+            elif obj.practice_id != practice_id:
+                raise PermissionError("refusing to write a row of another practice")

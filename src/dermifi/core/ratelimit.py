@@ -1,0 +1,116 @@
+"""Rate limits: per user when authenticated, else per client address; a stricter one on login.
+
+In-process counters by default; Redis when configured, so every server process shares them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dermifi.core.clock import Clock
+from dermifi.core.context import client_ip_var
+from dermifi.core.errors import RateLimited, render
+from dermifi.core.network import scope_header
+from dermifi.core.security import TokenError, Tokens
+
+logger = logging.getLogger("dermifi.ratelimit")
+
+LOGIN_PATH = "/v1/auth/login"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # epoch seconds
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+
+
+class RateLimiter:
+    def __init__(self, *, default: str, login: str, redis_url: str | None) -> None:
+        self.default: RateLimitItem = parse(default)
+        self.login: RateLimitItem = parse(login)
+        storage: Storage
+        if redis_url:
+            storage = RedisStorage("async+" + redis_url, implementation="redispy")
+        else:
+            storage = MemoryStorage()
+        self.storage = storage
+        self._strategy = FixedWindowRateLimiter(storage)
+
+    async def check(self, item: RateLimitItem, *keys: str) -> Decision:
+        allowed = await self._strategy.hit(item, "dermifi", *keys)
+        stats = await self._strategy.get_window_stats(item, "dermifi", *keys)
+        return Decision(allowed, item.amount, max(stats.remaining, 0), math.ceil(stats.reset_time))
+
+    async def reset(self) -> None:
+        await self.storage.reset()
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, tokens: Tokens,
+                 clock: Clock, exempt_paths: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.tokens = tokens
+        self.clock = clock
+        self.exempt_paths = set(exempt_paths)
+
+    def _identity(self, scope: Scope) -> str:
+        auth = scope_header(scope, b"authorization")
+        if auth and auth[:7].lower() == "bearer ":
+            try:
+                claims = self.tokens.decode(auth[7:].strip(), expected_type="access",
+                                            now=self.clock.now())
+                return f"user:{claims['sub']}"
+            except TokenError:
+                pass
+        return f"ip:{client_ip_var.get() or 'unknown'}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        try:
+            if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
+                # Login is keyed by address: there is no user yet, and it is what attackers spray.
+                decision = await self.limiter.check(
+                    self.limiter.login, "login", f"ip:{client_ip_var.get() or 'unknown'}")
+            else:
+                decision = await self.limiter.check(self.limiter.default, self._identity(scope))
+        except Exception:
+            # A broken shared store must not take the API down with it; say so loudly.
+            logger.exception("rate limit store unavailable; request let through")
+            await self.app(scope, receive, send)
+            return
+
+        headers = decision.headers()
+        if not decision.allowed:
+            retry_after = max(1, decision.reset_at - math.floor(self.clock.now().timestamp()))
+            error = RateLimited(headers={**headers, "Retry-After": str(retry_after)})
+            await render(error)(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                mutable = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    mutable[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

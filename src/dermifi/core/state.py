@@ -1,0 +1,28 @@
+"""What the app holds for its lifetime, built once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from dermifi.core.clock import Clock
+from dermifi.core.config import Settings
+from dermifi.core.security import Passwords, SecretBox, Tokens
+
+if TYPE_CHECKING:
+    from dermifi.core.ratelimit import RateLimiter
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    passwords: Passwords
+    tokens: Tokens
+    secret_box: SecretBox
+    rate_limiter: RateLimiter
+    redis: Any | None  # redis.asyncio.Redis when DERMIFI_REDIS_URL is set

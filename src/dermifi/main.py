@@ -1,0 +1,134 @@
+"""The app factory: settings, state, routers, middleware, error handlers, docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dermifi import __version__
+from dermifi.audit.router import router as audit_router
+from dermifi.auth.router import router as auth_router
+from dermifi.core.clock import Clock, SystemClock
+from dermifi.core.config import Settings
+from dermifi.core.db import create_engine, create_sessionmaker
+from dermifi.core.docs import install_docs
+from dermifi.core.errors import install_error_handlers
+from dermifi.core.logging import configure_logging
+from dermifi.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from dermifi.core.network import ClientAddressMiddleware, IpAllowlistMiddleware
+from dermifi.core.ratelimit import RateLimiter, RateLimitMiddleware
+from dermifi.core.security import Passwords, SecretBox, Tokens
+from dermifi.core.state import AppState
+from dermifi.health.router import router as health_router
+from dermifi.users.router import router as users_router
+
+MAX_JSON_BODY = 1024 * 1024
+MAX_UPLOAD_BODY = 26 * 1024 * 1024  # a 25 MB photo plus its form fields
+PROBE_PATHS = ("/healthz", "/readyz")
+
+DESCRIPTION = """\
+Dermatology practice management: patient charts, lesion photos, clinical notes, scheduling,
+prescriptions and orders.
+
+Authenticate with `POST /v1/auth/login`, then send `Authorization: Bearer <accessToken>`.
+Every error answers with the envelope `{"error": {code, message, details, requestId, timestamp}}`.
+"""
+
+
+class SecurityHeadersMiddleware:
+    """Responses carry PHI: never cached, never sniffed, never leaked through a referrer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer"),
+                            (b"x-frame-options", b"DENY")]
+                if scope["path"].startswith("/v1/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def build_state(settings: Settings, clock: Clock) -> AppState:
+    engine = create_engine(settings.async_database_url)
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+    tokens = Tokens(secret_key=settings.secret_key, issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience)
+    return AppState(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        passwords=Passwords(time_cost=settings.argon2_time_cost,
+                            memory_kib=settings.argon2_memory_kib,
+                            parallelism=settings.argon2_parallelism),
+        tokens=tokens,
+        secret_box=SecretBox(settings.secret_key),
+        rate_limiter=RateLimiter(default=settings.rate_limit, login=settings.login_rate_limit,
+                                 redis_url=settings.redis_url),
+        redis=redis,
+    )
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    configure_logging(settings.log_level, json=settings.log_json)
+    state = build_state(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.engine.dispose()
+        if state.redis is not None:
+            await state.redis.aclose()
+
+    app = FastAPI(
+        title="Dermifi API", version=__version__, description=DESCRIPTION,
+        openapi_url="/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan,
+    )
+    app.state.dermifi = state
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/v1")
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    api.include_router(audit_router)
+    app.include_router(api)
+    app.include_router(health_router)
+    if settings.enable_bench_routes:
+        from dermifi.core.bench_routes import router as bench_router
+
+        app.include_router(bench_router)
+    install_docs(app)
+
+    # Added innermost first: a request passes RequestContext, ClientAddress, RateLimit,
+    # IpAllowlist, BodySizeLimit, SecurityHeaders, then the routes.
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_json_bytes=MAX_JSON_BODY,
+                       max_upload_bytes=MAX_UPLOAD_BODY)
+    app.add_middleware(IpAllowlistMiddleware, allowlist=settings.allowlist_networks,
+                       open_paths=PROBE_PATHS)
+    app.add_middleware(RateLimitMiddleware, limiter=state.rate_limiter, tokens=state.tokens,
+                       clock=clock)
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_networks)
+    app.add_middleware(RequestContextMiddleware, clock=clock)
+    return app
