@@ -1,0 +1,55 @@
+# Dermifi: `make run` serves the API, `make test` runs the whole suite. Nothing else is needed
+# on a fresh machine with Python 3.11+.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DERMIFI_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test lint typecheck bench install lock migrate clean help
+
+help:
+	@echo "make run    - set up, migrate the embedded database, create demo users, serve on 127.0.0.1:8000"
+	@echo "make test   - set up and run the whole suite (needs PostgreSQL and Redis on loopback)"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - load-test the real server and report requests/s and latency percentiles"
+	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the lock file or the project metadata changes.
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/dermifi migrate
+
+run: migrate
+	$(BIN)/dermifi seed-demo --if-empty
+	$(BIN)/dermifi serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+typecheck: lint
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

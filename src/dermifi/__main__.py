@@ -1,0 +1,3 @@
+from dermifi.cli import app
+
+app(prog_name="dermifi")
