@@ -79,7 +79,7 @@ async def _empty_all_tables(state: AppState) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:
             for table in tables:
-                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+                await conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest_asyncio.fixture

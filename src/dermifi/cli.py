@@ -131,7 +131,8 @@ def user_create(
     password: Annotated[str, typer.Option(help="At least 12 characters, not a common one")],
     role: Annotated[Role, typer.Option(help="admin, provider, nurse, front_desk or pharmacy")],
     mfa: Annotated[bool, typer.Option("--mfa", help="Enroll TOTP; prints the secret once")] = False,
-    practice: Annotated[str | None, typer.Option(help="Practice id (default: the only one)")] = None,
+    practice: Annotated[
+        str | None, typer.Option(help="Practice id (default: the only one)")] = None,
     first_name: Annotated[str | None, typer.Option()] = None,
     last_name: Annotated[str | None, typer.Option()] = None,
 ) -> None:
@@ -160,8 +161,10 @@ DEMO_USERS = [
 
 @app.command("seed-demo")
 def seed_demo(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if users exist")] = False,
-    domain: Annotated[str, typer.Option(help="Email domain of the demo users")] = "demo.dermifi.test",
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if users exist")] = False,
+    domain: Annotated[
+        str, typer.Option(help="Email domain of the demo users")] = "demo.dermifi.test",
 ) -> None:
     """Create a default practice (if none) and one demo user per role with MFA.
 

@@ -20,6 +20,7 @@ class AuditEvent(PracticeOwned, Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Indexed together with occurred_at above, the way the trail is read.
     practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"))
     actor_id: Mapped[str | None] = mapped_column(String(40))
     actor_role: Mapped[str | None] = mapped_column(String(20))

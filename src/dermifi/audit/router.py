@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from dermifi.audit import service
 from dermifi.audit.schemas import AuditEventRead
-from dermifi.auth.dependencies import Require
+from dermifi.auth.dependencies import RequireAdmin
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
 from dermifi.core.pagination import Page, PageParams
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/audit-events", tags=["audit"])
 @router.get("", response_model=Page[AuditEventRead], responses=error_responses())
 async def list_audit_events(
     session: DbSession,
-    actor: Require("admin"),
+    actor: RequireAdmin,
     page: PageParams,
     actor_id: Annotated[str | None, Query(alias="actorId", max_length=40)] = None,
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=40)] = None,

@@ -1,8 +1,9 @@
-"""``CurrentUser`` and ``Require(...)``: the one way routes authenticate and authorize."""
+"""``CurrentUser`` and ``RequireX``: the one way routes authenticate and authorize."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,7 +36,9 @@ async def current_actor(
 CurrentUser = Annotated[Actor, Depends(current_actor)]
 
 
-def _requirement(permissions: tuple[Permission, ...]) -> Any:
+def requires(*permissions: Permission) -> Callable[[Actor], Awaitable[Actor]]:
+    """A dependency: the caller, who must hold every named permission (else FORBIDDEN)."""
+
     async def require(actor: CurrentUser) -> Actor:
         if not all(actor.has(p) for p in permissions):
             raise Forbidden()
@@ -44,7 +47,9 @@ def _requirement(permissions: tuple[Permission, ...]) -> Any:
     return require
 
 
-def Require(*permissions: Permission | str) -> Any:  # noqa: N802 - reads as policy in signatures
-    """``actor: Require("admin")``: the caller, who must hold every named permission."""
-    wanted = tuple(Permission(p) for p in permissions)
-    return Annotated[Actor, Depends(_requirement(wanted))]
+# Signatures read as policy: ``actor: RequireAdmin``.
+RequireRead = Annotated[Actor, Depends(requires(Permission.READ))]
+RequireWrite = Annotated[Actor, Depends(requires(Permission.WRITE))]
+RequireAdmin = Annotated[Actor, Depends(requires(Permission.ADMIN))]
+RequirePrescribe = Annotated[Actor, Depends(requires(Permission.PRESCRIBE))]
+RequireFulfill = Annotated[Actor, Depends(requires(Permission.FULFILL))]

@@ -15,7 +15,6 @@ class AuthSession(PracticeOwned, Base):
     __tablename__ = "auth_session"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -29,7 +28,6 @@ class RefreshToken(PracticeOwned, Base):
     __tablename__ = "refresh_token"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"), index=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("auth_session.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -43,6 +41,5 @@ class LoginFailure(PracticeOwned, Base):
     __table_args__ = (Index("ix_login_failure_user_id_occurred_at", "user_id", "occurred_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

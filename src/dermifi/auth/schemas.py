@@ -24,7 +24,7 @@ class LoginUser(ApiModel):
 class LoginResponse(ApiModel):
     access_token: str
     refresh_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name
     expires_in: int
     user: LoginUser
 
@@ -36,5 +36,5 @@ class RefreshRequest(ApiInput):
 class RefreshResponse(ApiModel):
     access_token: str
     refresh_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name
     expires_in: int

@@ -7,12 +7,24 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
 from sqlalchemy.types import TypeDecorator
 
 from dermifi.core.errors import Conflict
@@ -77,12 +89,15 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30},
+                                     hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    # hide_parameters: bound values (names, dates of birth) never reach logs or tracebacks.
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 
@@ -130,9 +145,9 @@ PRACTICE_KEY = "practice_id"
 
 
 class PracticeOwned:
-    """Marker for tables owned by one practice. Queries are scoped in one place (below)."""
+    """Mixin for tables owned by one practice. Queries are scoped in one place (below)."""
 
-    practice_id: Any
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"), index=True)
 
 
 def scope_to_practice(session: AsyncSession, practice_id: str) -> None:

@@ -52,17 +52,20 @@ class DomainError(Exception):
         headers: dict[str, str] | None = None,
     ) -> None:
         self.message = message or self.message
-        self.details = [d if isinstance(d, ErrorDetail) else ErrorDetail(**d) for d in details or []]
+        self.details = [d if isinstance(d, ErrorDetail) else ErrorDetail(**d)
+                        for d in details or []]
         self.headers = headers or {}
         super().__init__(self.message)
 
 
 class ValidationFailed(DomainError):
-    status_code, code, message = 400, "VALIDATION_ERROR", "Invalid request parameters"
+    status_code, code = 400, "VALIDATION_ERROR"
+    message = "Invalid request parameters"
 
 
 class Unauthorized(DomainError):
-    status_code, code, message = 401, "UNAUTHORIZED", "Authentication required"
+    status_code, code = 401, "UNAUTHORIZED"
+    message = "Authentication required"
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
@@ -70,67 +73,83 @@ class Unauthorized(DomainError):
 
 
 class InvalidCredentials(DomainError):
-    status_code, code, message = 401, "INVALID_CREDENTIALS", "Invalid email or password"
+    status_code, code = 401, "INVALID_CREDENTIALS"
+    message = "Invalid email or password"
 
 
 class MfaRequired(DomainError):
-    status_code, code, message = 401, "MFA_REQUIRED", "A multi-factor authentication code is required"
+    status_code, code = 401, "MFA_REQUIRED"
+    message = "A multi-factor authentication code is required"
 
 
 class MfaInvalid(DomainError):
-    status_code, code, message = 401, "MFA_INVALID", "The multi-factor authentication code is invalid"
+    status_code, code = 401, "MFA_INVALID"
+    message = "The multi-factor authentication code is invalid"
 
 
 class Forbidden(DomainError):
-    status_code, code, message = 403, "FORBIDDEN", "You do not have permission for this action"
+    status_code, code = 403, "FORBIDDEN"
+    message = "You do not have permission for this action"
 
 
 class IpNotAllowed(DomainError):
-    status_code, code, message = 403, "IP_NOT_ALLOWED", "Requests from this address are not allowed"
+    status_code, code = 403, "IP_NOT_ALLOWED"
+    message = "Requests from this address are not allowed"
 
 
 class NotFound(DomainError):
-    status_code, code, message = 404, "NOT_FOUND", "The requested resource was not found"
+    status_code, code = 404, "NOT_FOUND"
+    message = "The requested resource was not found"
 
 
 class MethodNotAllowed(DomainError):
-    status_code, code, message = 405, "METHOD_NOT_ALLOWED", "Method not allowed for this resource"
+    status_code, code = 405, "METHOD_NOT_ALLOWED"
+    message = "Method not allowed for this resource"
 
 
 class Conflict(DomainError):
-    status_code, code, message = 409, "CONFLICT", "The request conflicts with existing data"
+    status_code, code = 409, "CONFLICT"
+    message = "The request conflicts with existing data"
 
 
 class InvalidState(DomainError):
-    status_code, code, message = 409, "INVALID_STATE", "The resource is not in a state that allows this"
+    status_code, code = 409, "INVALID_STATE"
+    message = "The resource is not in a state that allows this"
 
 
 class PreconditionFailed(DomainError):
-    status_code, code, message = 412, "PRECONDITION_FAILED", "The resource has changed since it was read"
+    status_code, code = 412, "PRECONDITION_FAILED"
+    message = "The resource has changed since it was read"
 
 
 class PayloadTooLarge(DomainError):
-    status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "The request body is too large"
+    status_code, code = 413, "PAYLOAD_TOO_LARGE"
+    message = "The request body is too large"
 
 
 class UnsupportedMediaType(DomainError):
-    status_code, code, message = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+    status_code, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+    message = "Unsupported media type"
 
 
 class AccountLocked(DomainError):
-    status_code, code, message = 423, "ACCOUNT_LOCKED", "Account temporarily locked after failed logins"
+    status_code, code = 423, "ACCOUNT_LOCKED"
+    message = "Account temporarily locked after failed logins"
 
 
 class RateLimited(DomainError):
-    status_code, code, message = 429, "RATE_LIMITED", "Too many requests"
+    status_code, code = 429, "RATE_LIMITED"
+    message = "Too many requests"
 
 
 class ServiceUnavailable(DomainError):
-    status_code, code, message = 503, "SERVICE_UNAVAILABLE", "The service is not ready"
+    status_code, code = 503, "SERVICE_UNAVAILABLE"
+    message = "The service is not ready"
 
 
 class InternalError(DomainError):
-    status_code, code, message = 500, "INTERNAL_ERROR", "An unexpected error occurred"
+    status_code, code = 500, "INTERNAL_ERROR"
+    message = "An unexpected error occurred"
 
 
 def _timestamp() -> str:

@@ -59,7 +59,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            error_log.exception("unhandled error")
+            error_log.exception("unhandled error", extra={"request_id": request_id})
             if not response_started:
                 await render(InternalError())(scope, receive, send_with_id)
         finally:
@@ -85,7 +85,8 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         content_type = scope_header(scope, b"content-type") or ""
-        cap = self.max_upload_bytes if content_type.startswith("multipart/") else self.max_json_bytes
+        is_upload = content_type.startswith("multipart/")
+        cap = self.max_upload_bytes if is_upload else self.max_json_bytes
         declared = scope_header(scope, b"content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             await render(PayloadTooLarge())(scope, receive, send)

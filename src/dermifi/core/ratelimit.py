@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
@@ -31,14 +32,18 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset_at: int  # epoch seconds
+    reset_time: float  # epoch seconds
 
     def headers(self) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_at),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_time)),
         }
+
+    def retry_after(self) -> int:
+        # Windows live in the counter store and expire in wall-clock time, not the app clock.
+        return max(1, math.ceil(self.reset_time - time.time()))
 
 
 class RateLimiter:
@@ -56,7 +61,7 @@ class RateLimiter:
     async def check(self, item: RateLimitItem, *keys: str) -> Decision:
         allowed = await self._strategy.hit(item, "dermifi", *keys)
         stats = await self._strategy.get_window_stats(item, "dermifi", *keys)
-        return Decision(allowed, item.amount, max(stats.remaining, 0), math.ceil(stats.reset_time))
+        return Decision(allowed, item.amount, max(stats.remaining, 0), stats.reset_time)
 
     async def reset(self) -> None:
         await self.storage.reset()
@@ -101,8 +106,7 @@ class RateLimitMiddleware:
 
         headers = decision.headers()
         if not decision.allowed:
-            retry_after = max(1, decision.reset_at - math.floor(self.clock.now().timestamp()))
-            error = RateLimited(headers={**headers, "Retry-After": str(retry_after)})
+            error = RateLimited(headers={**headers, "Retry-After": str(decision.retry_after())})
             await render(error)(scope, receive, send)
             return
 

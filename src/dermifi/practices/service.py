@@ -31,7 +31,8 @@ async def create_practice(session: AsyncSession, *, name: str,
 
 
 async def list_practices(session: AsyncSession) -> Sequence[Practice]:
-    return (await session.scalars(select(Practice).order_by(Practice.created_at, Practice.id))).all()
+    stmt = select(Practice).order_by(Practice.created_at, Practice.id)
+    return (await session.scalars(stmt)).all()
 
 
 async def count_practices(session: AsyncSession) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dermifi.core.db import Base, PracticeOwned, UTCDateTime
@@ -12,7 +12,6 @@ class User(PracticeOwned, Base):
     __tablename__ = "user_account"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"), index=True)
     # Stored lower-cased; unique across the deployment because login names no practice.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from dermifi.auth.dependencies import CurrentUser, Require
+from dermifi.auth.dependencies import CurrentUser, RequireAdmin
 from dermifi.auth.permissions import Role
 from dermifi.core.deps import DbSession, State
 from dermifi.core.errors import error_responses
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserCreated,
              responses=error_responses(409))
 async def create_user(body: UserCreate, response: Response, session: DbSession, state: State,
-                      actor: Require("admin")) -> UserCreated:
+                      actor: RequireAdmin) -> UserCreated:
     """Create a user in the caller's practice (admin only). With `mfa: true` the TOTP secret
     is returned once, in this response."""
     created = await service.create_user(
@@ -32,7 +32,7 @@ async def create_user(body: UserCreate, response: Response, session: DbSession, 
 
 
 @router.get("", response_model=Page[UserRead], responses=error_responses())
-async def list_users(session: DbSession, actor: Require("admin"), page: PageParams,
+async def list_users(session: DbSession, actor: RequireAdmin, page: PageParams,
                      role: Annotated[Role | None, Query()] = None) -> Page[UserRead]:
     """The practice's users (admin only), oldest first."""
     users, pagination = await service.list_users(session, actor, page=page, role=role)

@@ -1,0 +1,112 @@
+"""Nothing of one practice is visible or changeable from another (contract, section Practices)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, update
+
+from dermifi.auth.permissions import Role
+from dermifi.core.db import scope_to_practice, unit_of_work
+from dermifi.core.ids import new_id
+from dermifi.core.state import AppState
+from dermifi.practices.models import Practice
+from dermifi.users.models import User
+from tests.factories.practices import make_practice
+from tests.factories.users import RoleClient, login_client, make_user
+
+PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+@pytest.fixture
+async def two_practices(app: FastAPI, state: AppState, practice: Practice
+                        ) -> tuple[dict[str, list[str]], RoleClient, RoleClient]:
+    """Practice A with a user of every role and activity in its audit trail; practice B's admin."""
+    a_ids: dict[str, list[str]] = {"user": [], "email": []}
+    a_clients = []
+    for role in Role:
+        created = await make_user(state, practice_id=practice.id, role=role)
+        a_ids["user"].append(created.user.id)
+        a_ids["email"].append(created.user.email)
+        a_clients.append(await login_client(app, state, created))
+    a_admin = a_clients[0]
+    other = await make_practice(state, name="Other Practice")
+    b_admin = await login_client(app, state,
+                                 await make_user(state, practice_id=other.id, role=Role.ADMIN))
+    a_ids["practice"] = [practice.id]
+    for client in a_clients[1:]:
+        await client.aclose()
+    return a_ids, a_admin, b_admin
+
+
+async def test_no_endpoint_shows_another_practices_data(
+    app: FastAPI, two_practices: tuple[dict[str, list[str]], RoleClient, RoleClient],
+) -> None:
+    a_ids, a_admin, b_admin = two_practices
+    schema = app.openapi()
+    secrets_of_a = [v for values in a_ids.values() for v in values]
+    checked = 0
+    for path, operations in schema["paths"].items():
+        if "get" not in operations:
+            continue
+        params = PATH_PARAM.findall(path)
+        # Every id-addressed read must be listed here with practice A's ids of that kind,
+        # so a new endpoint cannot skip this test.
+        ids_for = {"user_id": a_ids["user"]}
+        missing = [p for p in params if p not in ids_for]
+        assert not missing, f"add {path} to the tenancy test ({missing})"
+        if params:
+            for value in ids_for[params[0]]:
+                response = await b_admin.get(path.replace(f"{{{params[0]}}}", value))
+                assert response.status_code == 404, (path, response.text)
+        else:
+            response = await b_admin.get(path)
+            assert response.status_code == 200, (path, response.text)
+            leaked = [s for s in secrets_of_a if s in response.text]
+            assert not leaked, f"{path} shows practice A's data to practice B: {leaked}"
+            # The control: practice A's own admin does see its data where there is any.
+            if path in ("/v1/users", "/v1/audit-events"):
+                own = await a_admin.get(path)
+                assert any(s in own.text for s in a_ids["user"]), path
+        checked += 1
+    assert checked >= 3
+
+
+async def test_scoped_session_reads_and_writes_only_its_practice(
+    state: AppState, practice: Practice,
+) -> None:
+    other = await make_practice(state, name="Other Practice")
+    mine = await make_user(state, practice_id=practice.id)
+    theirs = await make_user(state, practice_id=other.id)
+    async with state.sessionmaker() as session:
+        scope_to_practice(session, practice.id)
+        users = (await session.scalars(select(User))).all()
+        assert [u.id for u in users] == [mine.user.id]
+        assert await session.get(User, theirs.user.id) is None
+        async with unit_of_work(session):
+            result = await session.execute(update(User).values(first_name="Changed"))
+        assert getattr(result, "rowcount", None) == 1
+    async with state.sessionmaker() as session:
+        untouched = await session.get(User, theirs.user.id)
+        assert untouched is not None and untouched.first_name == "Emily"
+
+
+async def test_scoped_session_refuses_to_write_into_another_practice(
+    state: AppState, practice: Practice,
+) -> None:
+    other = await make_practice(state, name="Other Practice")
+    now = state.clock.now()
+    async with state.sessionmaker() as session:
+        scope_to_practice(session, practice.id)
+        with pytest.raises(PermissionError):
+            async with unit_of_work(session):
+                session.add(User(id=new_id("usr"), practice_id=other.id, email="x@y.example.org",
+                                 password_hash="x", role="nurse", is_active=True,
+                                 created_at=now, updated_at=now))
+        async with unit_of_work(session):
+            stamped = User(id=new_id("usr"), email="z@y.example.org", password_hash="x",
+                           role="nurse", is_active=True, created_at=now, updated_at=now)
+            session.add(stamped)
+        assert stamped.practice_id == practice.id
