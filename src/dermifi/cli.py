@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from dermifi.auth.permissions import Role
@@ -37,6 +38,14 @@ DEFAULT_PRACTICE_NAME = "Default Practice"
 def _settings() -> Settings:
     try:
         return Settings()
+    except ValidationError as exc:
+        # Only the messages: pydantic's own text repeats the input, secret key included.
+        problems = "; ".join(
+            (f"DERMIFI_{'.'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors(include_input=False, include_url=False))
+        typer.echo(f"error: {problems}", err=True)
+        raise typer.Exit(2) from None
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -164,7 +173,7 @@ def seed_demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing if users exist")] = False,
     domain: Annotated[
-        str, typer.Option(help="Email domain of the demo users")] = "demo.dermifi.test",
+        str, typer.Option(help="Email domain of the demo users")] = "demo.dermifi.example.com",
 ) -> None:
     """Create a default practice (if none) and one demo user per role with MFA.
 

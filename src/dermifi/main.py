@@ -23,6 +23,8 @@ from dermifi.core.ratelimit import RateLimiter, RateLimitMiddleware
 from dermifi.core.security import Passwords, SecretBox, Tokens
 from dermifi.core.state import AppState
 from dermifi.health.router import router as health_router
+from dermifi.notes.router import router as notes_router
+from dermifi.patients.router import router as patients_router
 from dermifi.users.router import router as users_router
 
 MAX_JSON_BODY = 1024 * 1024
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(audit_router)
+    api.include_router(patients_router)
+    api.include_router(notes_router)
     app.include_router(api)
     app.include_router(health_router)
     if settings.enable_bench_routes:

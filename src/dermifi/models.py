@@ -3,7 +3,13 @@
 from dermifi.audit.models import AuditEvent
 from dermifi.auth.models import AuthSession, LoginFailure, RefreshToken
 from dermifi.core.db import Base
+from dermifi.core.sequences import NumberSequence
+from dermifi.notes.models import ClinicalNote, NoteAddendum
+from dermifi.patients.models import Patient
 from dermifi.practices.models import Practice
 from dermifi.users.models import User
 
-__all__ = ["AuditEvent", "AuthSession", "Base", "LoginFailure", "Practice", "RefreshToken", "User"]
+__all__ = [
+    "AuditEvent", "AuthSession", "Base", "ClinicalNote", "LoginFailure", "NoteAddendum",
+    "NumberSequence", "Patient", "Practice", "RefreshToken", "User",
+]

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -131,6 +132,11 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         if depth == 0:
             await session.rollback()
         raise Conflict("The change conflicts with existing data") from exc
+    except StaleDataError as exc:
+        # Someone else changed the row between our read and our write (version column).
+        if depth == 0:
+            await session.rollback()
+        raise Conflict("The resource was changed by another request; read it again") from exc
     except BaseException:
         if depth == 0:
             await session.rollback()

@@ -7,7 +7,9 @@ calls ``error_response`` directly) are the only places that build an error body.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -243,13 +245,40 @@ _STATUS_ERRORS: dict[int, type[DomainError]] = {
 }
 
 
-async def _http_exception_handler(_: Request, exc: Exception) -> Response:
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+_PATH_PARAMETER = re.compile(r"\{[^}]+\}")
+
+
+@lru_cache(maxsize=1024)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    return re.compile("[^/]+".join(re.escape(part) for part in _PATH_PARAMETER.split(template)))
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the request's path answers to, from the API's own OpenAPI document.
+
+    Starlette's 405 names only the methods of the first route whose path matched, so
+    ``OPTIONS /v1/users`` said ``Allow: POST`` and hid ``GET``."""
+    paths: dict[str, Any] = request.app.openapi().get("paths", {})
+    path = request.scope["path"]
+    methods = {method.upper() for template, item in paths.items()
+               if _path_pattern(template).fullmatch(path)
+               for method in item if method in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")  # every GET route answers HEAD too
+    return ", ".join(sorted(methods)) or None
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error_cls = _STATUS_ERRORS.get(exc.status_code)
     if error_cls is None:
         error_cls = InternalError if exc.status_code >= 500 else ValidationFailed
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:  # paths outside the schema (/docs) keep the route's own list
+            headers["Allow"] = allowed
         return render(MethodNotAllowed(headers=headers))
     return render(error_cls(headers=headers))
 

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from dermifi.core.db import create_engine
+from dermifi.migrations.env_filters import include_object
 from dermifi.models import Base
 
 config = context.config
@@ -18,6 +19,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection, target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

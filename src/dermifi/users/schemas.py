@@ -13,7 +13,10 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 class UserCreate(ApiInput):
     email: EmailStr
-    password: Annotated[str, Field(min_length=12, max_length=128)]
+    password: Annotated[str, Field(
+        min_length=12, max_length=128,
+        description="12 to 128 characters; a common or easily guessed password is refused "
+                    "with `VALIDATION_ERROR` (zxcvbn score below 3)")]
     role: Role
     first_name: Name | None = None
     last_name: Name | None = None

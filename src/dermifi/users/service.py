@@ -79,3 +79,17 @@ async def list_users(session: AsyncSession, actor: Actor, *, page: PageRequest,
         await audit_service.record(session, actor, "user.list", resource_type="user",
                                    details={"returned": len(users)})
     return users, pagination
+
+
+async def display_names(session: AsyncSession, user_ids: set[str]) -> dict[str, str]:
+    """How people are named in charts: "Dr. Emily Johnson" for providers."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.first_name, User.last_name, User.role, User.email)
+        .where(User.id.in_(user_ids)))
+    names = {}
+    for user_id, first, last, role, email in rows:
+        name = " ".join(p for p in (first, last) if p) or email
+        names[user_id] = f"Dr. {name}" if role == Role.PROVIDER.value and (first or last) else name
+    return names

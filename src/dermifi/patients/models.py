@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dermifi.core.db import Base, PortableJSON, PracticeOwned, UTCDateTime
+
+ACTIVE = "active"
+
+
+class Patient(PracticeOwned, Base):
+    __tablename__ = "patient"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "patient_number"),
+        # Email unique among active patients (an inactive chart keeps its email).
+        Index("uq_patient_practice_id_email_key", "practice_id", "email_key", unique=True,
+              postgresql_where=text("status = 'active' AND email_key IS NOT NULL"),
+              sqlite_where=text("status = 'active' AND email_key IS NOT NULL")),
+        # The same person registered twice: same names and date of birth, both active.
+        Index("uq_patient_practice_id_identity_key", "practice_id", "identity_key", unique=True,
+              postgresql_where=text("status = 'active'"),
+              sqlite_where=text("status = 'active'")),
+        Index("ix_patient_practice_id_last_name_id", "practice_id", "last_name", "id"),
+        Index("ix_patient_practice_id_first_name_id", "practice_id", "first_name", "id"),
+        Index("ix_patient_practice_id_created_at_id", "practice_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_number: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(String(254))  # lower-cased
+    phone: Mapped[str | None] = mapped_column(String(40))  # as displayed: +1 (415) 555-0132
+    phone_digits: Mapped[str | None] = mapped_column(String(20))  # for search by digits
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(10))
+    identity_key: Mapped[str] = mapped_column(String(240))
+    address: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    emergency_contact: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    insurance: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    allergies: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
+    medications: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
+    conditions: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
+    consent_to_treat: Mapped[bool] = mapped_column(Boolean)
+    hipaa_consent: Mapped[bool] = mapped_column(Boolean)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    primary_provider_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_by: Mapped[str | None] = mapped_column(String(40))
+    deactivation_reason: Mapped[str | None] = mapped_column(String(40))
+    deactivation_notes: Mapped[str | None] = mapped_column(String(2000))
+    data_retention_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import EmailStr, Field, field_validator
+
+from dermifi.core.fields import (
+    Money,
+    PhoneNumber,
+    Text50,
+    Text100,
+    Text200,
+    Text2000,
+    UsState,
+    ZipCode,
+)
+from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime
+
+Gender = Literal["male", "female", "other", "unknown"]
+PatientStatus = Literal["active", "inactive", "pending"]
+ItemList = Annotated[list[Text200], Field(max_length=100)]
+
+
+class Address(ApiInput):
+    street: Text200
+    city: Text100
+    state: UsState
+    zip_code: ZipCode
+
+
+class EmergencyContact(ApiInput):
+    name: Text200
+    relationship: Text50
+    phone: PhoneNumber
+
+
+class InsuranceInput(ApiInput):
+    provider: Text100
+    member_id: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9-]+$")]
+    group_number: Annotated[str, Field(min_length=1, max_length=50,
+                                       pattern=r"^[A-Za-z0-9-]+$")] | None = None
+    copay: Money | None = None
+
+
+def _must_be_true(value: bool) -> bool:
+    if value is not True:
+        raise ValueError("Consent is required")
+    return value
+
+
+class PatientCreate(ApiInput):
+    first_name: Text100
+    last_name: Text100
+    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    phone: PhoneNumber | None = None
+    date_of_birth: date
+    gender: Gender
+    address: Address | None = None
+    emergency_contact: EmergencyContact | None = None
+    insurance: InsuranceInput | None = None
+    allergies: ItemList = Field(default_factory=list)
+    medications: ItemList = Field(default_factory=list)
+    conditions: ItemList = Field(default_factory=list)
+    consent_to_treat: bool
+    hipaa_consent: bool
+
+    _consents = field_validator("consent_to_treat", "hipaa_consent")(_must_be_true)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        if value.year < 1900:
+            raise ValueError("Date of birth before 1900")
+        return value
+
+
+class PatientUpdate(ApiInput):
+    """Partial update: only the fields sent change; `address` and `insurance` replace whole."""
+
+    first_name: Text100 | None = None
+    last_name: Text100 | None = None
+    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    phone: PhoneNumber | None = None
+    date_of_birth: date | None = None
+    gender: Gender | None = None
+    address: Address | None = None
+    emergency_contact: EmergencyContact | None = None
+    insurance: InsuranceInput | None = None
+    allergies: ItemList | None = None
+    medications: ItemList | None = None
+    conditions: ItemList | None = None
+
+    @field_validator("first_name", "last_name", "date_of_birth", "gender", "allergies",
+                     "medications", "conditions", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("May not be null")
+        return value
+
+
+class DeactivateRequest(ApiInput):
+    reason: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z_]*$",
+                                 examples=["patient_request"])] | None = None
+    notes: Text2000 | None = None
+
+
+class AddressRead(ApiModel):
+    street: str
+    city: str
+    state: str
+    zip_code: str
+
+
+class EmergencyContactRead(ApiModel):
+    name: str
+    relationship: str
+    phone: str
+
+
+class InsuranceRead(ApiModel):
+    provider: str
+    member_id: str
+    group_number: str | None = None
+    copay: Money | None = None
+    verified: bool = False
+    verified_at: UtcDateTime | None = None
+
+
+class ProviderRef(ApiModel):
+    id: str
+    name: str
+
+
+class PatientSummary(ApiModel):
+    id: str
+    patient_number: str
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    date_of_birth: date
+    gender: Gender
+    address: AddressRead | None
+    insurance: InsuranceRead | None
+    status: PatientStatus
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class PatientRead(PatientSummary):
+    age: int
+    emergency_contact: EmergencyContactRead | None
+    allergies: list[str]
+    medications: list[str]
+    conditions: list[str]
+    last_visit: UtcDateTime | None = None
+    next_appointment: UtcDateTime | None = None
+    provider: ProviderRef | None = None
+    updated_by: str | None = None
+    # Present only when asked for with ?include=...
+    appointments: list[dict[str, Any]] | None = Field(
+        None, description="With include=appointments")
+    prescriptions: list[dict[str, Any]] | None = Field(
+        None, description="With include=prescriptions")
+    notes: list[dict[str, Any]] | None = Field(None, description="With include=notes")
+
+
+class DeactivatedPatient(ApiModel):
+    id: str
+    status: Literal["inactive"]
+    deactivated_at: UtcDateTime
+    deactivated_by: str
+    reason: str | None
+    notes: str | None
+    data_retention_date: UtcDateTime
+
+
+def insurance_copay(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
+
+
+class PathologyRead(ApiModel):
+    result: str
+    report_date: UtcDateTime | None = None
+
+
+class HistoryEntry(ApiModel):
+    id: str
+    date: UtcDateTime
+    type: Literal["visit", "prescription", "lab", "imaging"]
+    provider: ProviderRef | None = None
+    chief_complaint: str | None = None
+    diagnosis: list[str] = Field(default_factory=list)
+    treatment: str | None = None
+    notes: str | None = None
+    follow_up: str | None = None
+    pathology: PathologyRead | None = None
+    note_id: str | None = Field(None, description="The signed note this visit comes from")
+
+
+class DateRange(ApiModel):
+    from_: UtcDateTime | None = Field(None, alias="from")
+    to: UtcDateTime | None = None
+
+
+class PatientHistory(ApiModel):
+    patient_id: str
+    history: list[HistoryEntry]
+    total_records: int
+    date_range: DateRange
