@@ -31,11 +31,10 @@ async def test_event_commits_with_its_change(state: AppState, practice: Practice
     request_id_var.set("req_test123")
     client_ip_var.set("198.51.100.4")
     bind_clock(state.clock)
-    async with state.sessionmaker() as session:
-        async with unit_of_work(session):
-            await audit_service.record(session, None, "patient.read", practice_id=practice.id,
-                                       actor_id="usr_x", resource_type="patient",
-                                       resource_id="pat_1", patient_id="pat_1")
+    async with state.sessionmaker() as session, unit_of_work(session):
+        await audit_service.record(session, None, "patient.read", practice_id=practice.id,
+                                   actor_id="usr_x", resource_type="patient",
+                                   resource_id="pat_1", patient_id="pat_1")
     async with state.sessionmaker() as session:
         event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.read"))
     assert event is not None
@@ -47,12 +46,14 @@ async def test_event_commits_with_its_change(state: AppState, practice: Practice
 
 
 async def test_event_rolls_back_with_its_change(state: AppState, practice: Practice) -> None:
-    async with state.sessionmaker() as session:
-        with pytest.raises(RuntimeError):
-            async with unit_of_work(session):
-                await audit_service.record(session, None, "patient.update",
-                                           practice_id=practice.id, resource_type="patient")
-                raise RuntimeError("the change failed")
+    async def failing_change() -> None:
+        async with state.sessionmaker() as session, unit_of_work(session):
+            await audit_service.record(session, None, "patient.update",
+                                       practice_id=practice.id, resource_type="patient")
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
     assert await _count(state, action="patient.update") == 0
 
 
@@ -84,14 +85,13 @@ async def test_request_id_links_the_event_to_the_response(admin_client: RoleClie
 async def test_filters_and_pagination(admin_client: RoleClient, state: AppState,
                                       clock: FrozenClock) -> None:
     bind_clock(clock)
-    async with state.sessionmaker() as session:
-        async with unit_of_work(session):
-            for i in range(5):
-                clock.advance(minutes=1)
-                await audit_service.record(
-                    session, None, "patient.read", practice_id=admin_client.practice_id,
-                    actor_id=admin_client.user_id, resource_type="patient",
-                    resource_id=f"pat_{i % 2}", patient_id=f"pat_{i % 2}")
+    async with state.sessionmaker() as session, unit_of_work(session):
+        for i in range(5):
+            clock.advance(minutes=1)
+            await audit_service.record(
+                session, None, "patient.read", practice_id=admin_client.practice_id,
+                actor_id=admin_client.user_id, resource_type="patient",
+                resource_id=f"pat_{i % 2}", patient_id=f"pat_{i % 2}")
     listed = await admin_client.get("/v1/audit-events",
                                     params={"patientId": "pat_0", "limit": 2})
     body = listed.json()

@@ -19,7 +19,8 @@ def assert_envelope(response: httpx.Response) -> dict[str, object]:
     assert set(error) == {"code", "message", "details", "requestId", "timestamp"}
     assert isinstance(error["details"], list)
     assert error["requestId"] == response.headers["X-Request-Id"]
-    assert error["timestamp"].endswith("Z") and len(error["timestamp"]) == 20
+    assert error["timestamp"].endswith("Z")
+    assert len(error["timestamp"]) == 20
     assert response.headers["content-type"] == "application/json"
     return dict(error)
 
@@ -108,7 +109,8 @@ async def test_unexpected_exception_is_a_bare_500_logged_with_request_id(
         response = await anon_client.get("/v1/_explode")
     error = assert_error(response, 500, "INTERNAL_ERROR")
     assert_envelope(response)
-    assert "SELECT" not in response.text and "Jane" not in response.text
+    assert "SELECT" not in response.text
+    assert "Jane" not in response.text
     assert error["message"] == "An unexpected error occurred"
     logged = [r for r in caplog.records if r.exc_info]
     assert logged, "the exception must be logged"
@@ -154,6 +156,7 @@ async def test_openapi_documents_envelopes_not_422(anon_client: httpx.AsyncClien
         for method, operation in operations.items():
             responses = operation["responses"]
             assert "422" not in responses, (method, path)
-            assert "500" in responses and "429" in responses, (method, path)
+            assert "500" in responses, (method, path)
+            assert "429" in responses, (method, path)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert "ErrorEnvelope" in schema["components"]["schemas"]

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from dermifi.core.db import create_engine
 from dermifi.migrate import downgrade, upgrade
+from dermifi.migrations.env_filters import include_object
 from dermifi.models import Base
 from tests.support import (
     Backend,
@@ -36,7 +37,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[B
 def _inspect(url: str) -> tuple[set[str], list[object]]:
     def work(conn: Connection) -> tuple[set[str], list[object]]:
         tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, Base.metadata)
         return tables, diff
 
     async def main() -> tuple[set[str], list[object]]:
@@ -61,4 +63,5 @@ def test_upgrade_matches_models_and_downgrade_reverses(empty_database: Backend,
     assert tables == set()
     upgrade(settings)
     tables, diff = _inspect(settings.async_database_url)
-    assert tables == set(Base.metadata.tables) and diff == []
+    assert tables == set(Base.metadata.tables)
+    assert diff == []

@@ -90,7 +90,8 @@ async def test_scoped_session_reads_and_writes_only_its_practice(
         assert getattr(result, "rowcount", None) == 1
     async with state.sessionmaker() as session:
         untouched = await session.get(User, theirs.user.id)
-        assert untouched is not None and untouched.first_name == "Emily"
+        assert untouched is not None
+        assert untouched.first_name == "Emily"
 
 
 async def test_scoped_session_refuses_to_write_into_another_practice(

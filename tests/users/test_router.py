@@ -29,7 +29,8 @@ async def test_admin_creates_a_user_who_can_log_in(
     assert body["permissions"] == ["read", "write"]
     assert body["mfaEnabled"] is False
     assert body["totpSecret"] is None
-    assert "password" not in body and "passwordHash" not in body
+    assert "password" not in body
+    assert "passwordHash" not in body
     login = await anon_client.post("/v1/auth/login", json={
         "email": NEW_USER["email"], "password": NEW_USER["password"]})
     assert login.status_code == 200
@@ -70,7 +71,8 @@ async def test_anonymous_cannot_create_users(anon_client: httpx.AsyncClient) -> 
 
 async def test_duplicate_email_is_a_conflict(admin_client: RoleClient) -> None:
     assert (await admin_client.post("/v1/users", json=NEW_USER)).status_code == 201
-    again = await admin_client.post("/v1/users", json={**NEW_USER, "email": NEW_USER["email"].upper()})
+    again = await admin_client.post(
+        "/v1/users", json={**NEW_USER, "email": NEW_USER["email"].upper()})
     error = assert_error(again, 409, "CONFLICT")
     assert error["details"] == [{"field": "email", "message": "Already in use"}]
 
