@@ -25,6 +25,8 @@ from dermifi.core.state import AppState
 from dermifi.health.router import router as health_router
 from dermifi.notes.router import router as notes_router
 from dermifi.patients.router import router as patients_router
+from dermifi.photos.router import router as photos_router
+from dermifi.photos.storage import storage_from_settings
 from dermifi.users.router import router as users_router
 
 MAX_JSON_BODY = 1024 * 1024
@@ -87,6 +89,7 @@ def build_state(settings: Settings, clock: Clock) -> AppState:
         rate_limiter=RateLimiter(default=settings.rate_limit, login=settings.login_rate_limit,
                                  redis_url=settings.redis_url),
         redis=redis,
+        photo_storage=storage_from_settings(settings),
     )
 
 
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(audit_router)
     api.include_router(patients_router)
     api.include_router(notes_router)
+    api.include_router(photos_router)
     app.include_router(api)
     app.include_router(health_router)
     if settings.enable_bench_routes:

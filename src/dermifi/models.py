@@ -6,10 +6,11 @@ from dermifi.core.db import Base
 from dermifi.core.sequences import NumberSequence
 from dermifi.notes.models import ClinicalNote, NoteAddendum
 from dermifi.patients.models import Patient
+from dermifi.photos.models import Photo
 from dermifi.practices.models import Practice
 from dermifi.users.models import User
 
 __all__ = [
     "AuditEvent", "AuthSession", "Base", "ClinicalNote", "LoginFailure", "NoteAddendum",
-    "NumberSequence", "Patient", "Practice", "RefreshToken", "User",
+    "NumberSequence", "Patient", "Photo", "Practice", "RefreshToken", "User",
 ]

@@ -14,6 +14,7 @@ from dermifi.core.ids import new_id
 from dermifi.core.state import AppState
 from dermifi.practices.models import Practice
 from dermifi.users.models import User
+from tests.factories.patients import patient_payload
 from tests.factories.practices import make_practice
 from tests.factories.users import RoleClient, login_client, make_user
 
@@ -36,6 +37,16 @@ async def two_practices(app: FastAPI, state: AppState, practice: Practice
     b_admin = await login_client(app, state,
                                  await make_user(state, practice_id=other.id, role=Role.ADMIN))
     a_ids["practice"] = [practice.id]
+    # A chart with a signed note in practice A.
+    created = await a_clients[1].post("/v1/patients", json=patient_payload())
+    assert created.status_code == 201, created.text
+    patient_id = created.json()["id"]
+    a_ids["patient"] = [patient_id]
+    note = await a_clients[1].post(f"/v1/patients/{patient_id}/notes", json={
+        "type": "progress_note", "content": {"chiefComplaint": "Rash"},
+        "icd10Codes": ["L30.9"]})
+    assert note.status_code == 201, note.text
+    a_ids["note"] = [note.json()["id"]]
     for client in a_clients[1:]:
         await client.aclose()
     return a_ids, a_admin, b_admin
@@ -54,22 +65,25 @@ async def test_no_endpoint_shows_another_practices_data(
         params = PATH_PARAM.findall(path)
         # Every id-addressed read must be listed here with practice A's ids of that kind,
         # so a new endpoint cannot skip this test.
-        ids_for = {"user_id": a_ids["user"]}
+        ids_for = {"user_id": a_ids["user"], "patient_id": a_ids["patient"]}
         missing = [p for p in params if p not in ids_for]
         assert not missing, f"add {path} to the tenancy test ({missing})"
         if params:
             for value in ids_for[params[0]]:
                 response = await b_admin.get(path.replace(f"{{{params[0]}}}", value))
                 assert response.status_code == 404, (path, response.text)
+                # The control: practice A's admin reaches the same URL.
+                own = await a_admin.get(path.replace(f"{{{params[0]}}}", value))
+                assert own.status_code == 200, (path, own.text)
         else:
             response = await b_admin.get(path)
             assert response.status_code == 200, (path, response.text)
             leaked = [s for s in secrets_of_a if s in response.text]
             assert not leaked, f"{path} shows practice A's data to practice B: {leaked}"
             # The control: practice A's own admin does see its data where there is any.
-            if path in ("/v1/users", "/v1/audit-events"):
+            if path in ("/v1/users", "/v1/audit-events", "/v1/patients"):
                 own = await a_admin.get(path)
-                assert any(s in own.text for s in a_ids["user"]), path
+                assert any(s in own.text for s in secrets_of_a), path
         checked += 1
     assert checked >= 3
 

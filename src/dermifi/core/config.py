@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str = DEFAULT_SECRET_KEY
     public_base_url: str | None = None
-    storage_url: str | None = None
+    storage_url: str | None = None  # a directory, or s3://bucket/prefix
+    s3_endpoint_url: str | None = None  # S3-compatible servers (MinIO, ...); else AWS
 
     redis_url: str | None = None
     rate_limit: str = "1000/hour"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import phonenumbers
 from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
@@ -19,18 +19,18 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
-        AfterValidator(_no_control_chars),
-    ]
+_Clean = AfterValidator(_no_control_chars)
 
 
-Text50 = Annotated[str, _text(50)]
-Text100 = Annotated[str, _text(100)]
-Text200 = Annotated[str, _text(200)]
-Text2000 = Annotated[str, _text(2000)]
-Text10000 = Annotated[str, _text(10000)]
+def _bounded(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+Text50 = Annotated[str, _bounded(50), _Clean]
+Text100 = Annotated[str, _bounded(100), _Clean]
+Text200 = Annotated[str, _bounded(200), _Clean]
+Text2000 = Annotated[str, _bounded(2000), _Clean]
+Text10000 = Annotated[str, _bounded(10000), _Clean]
 
 
 def _phone(value: str) -> str:

@@ -13,6 +13,7 @@ from dermifi.core.security import Passwords, SecretBox, Tokens
 
 if TYPE_CHECKING:
     from dermifi.core.ratelimit import RateLimiter
+    from dermifi.photos.storage import PhotoStorage
 
 
 @dataclass
@@ -26,3 +27,4 @@ class AppState:
     secret_box: SecretBox
     rate_limiter: RateLimiter
     redis: Any | None  # redis.asyncio.Redis when DERMIFI_REDIS_URL is set
+    photo_storage: PhotoStorage  # local directory or S3, from DERMIFI_STORAGE_URL

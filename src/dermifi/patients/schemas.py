@@ -17,6 +17,7 @@ from dermifi.core.fields import (
     ZipCode,
 )
 from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime
+from dermifi.notes.schemas import NoteRead
 
 Gender = Literal["male", "female", "other", "unknown"]
 PatientStatus = Literal["active", "inactive", "pending"]
@@ -63,8 +64,9 @@ class PatientCreate(ApiInput):
     allergies: ItemList = Field(default_factory=list)
     medications: ItemList = Field(default_factory=list)
     conditions: ItemList = Field(default_factory=list)
-    consent_to_treat: bool
-    hipaa_consent: bool
+    # Both must be true; `const` says so in the schema.
+    consent_to_treat: Annotated[bool, Field(json_schema_extra={"const": True})]
+    hipaa_consent: Annotated[bool, Field(json_schema_extra={"const": True})]
 
     _consents = field_validator("consent_to_treat", "hipaa_consent")(_must_be_true)
 
@@ -165,7 +167,7 @@ class PatientRead(PatientSummary):
         None, description="With include=appointments")
     prescriptions: list[dict[str, Any]] | None = Field(
         None, description="With include=prescriptions")
-    notes: list[dict[str, Any]] | None = Field(None, description="With include=notes")
+    notes: list[NoteRead] | None = Field(None, description="With include=notes")
 
 
 class DeactivatedPatient(ApiModel):

@@ -54,8 +54,11 @@ def _check_birth_date(value: date | None) -> None:
 
 async def _ensure_unique(session: AsyncSession, *, email_key: str | None, identity_key: str,
                          exclude_id: str | None = None) -> None:
-    clashes = await repository.find_active_duplicate(
-        session, email_key=email_key, identity_key=identity_key, exclude_id=exclude_id)
+    # No autoflush: a pending change of the patient itself must not be written (and its
+    # version bumped) before the change is complete.
+    with session.no_autoflush:
+        clashes = await repository.find_active_duplicate(
+            session, email_key=email_key, identity_key=identity_key, exclude_id=exclude_id)
     if clashes:
         details = []
         if "email" in clashes:
