@@ -11,11 +11,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 import httpx
 
 from bench import machine
-from bench.load import Job, PhaseResult, event_loop_name, run_job
+from bench.load import Job, LoadProcesses, event_loop_name
 from bench.report import Outcome, table, write_json
 from bench.scenarios import SCENARIOS, Context, Scenario
 from bench.server import (
@@ -206,29 +204,7 @@ def run_setup_hook(scenario: Scenario, ctx: Context, timeout: float) -> Context:
 
 # --- measuring -----------------------------------------------------------------------------
 
-def _split(total: int, parts: int) -> list[int]:
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
-
-
-def run_phase(pool: ProcessPoolExecutor, job: Job, clients: int) -> PhaseResult:
-    """Run one job across the load processes and merge their results."""
-    merged = PhaseResult()
-    if job.requests == 0:
-        return merged
-    clients = min(clients, job.requests)
-    futures = [
-        pool.submit(run_job, replace(job, requests=requests, concurrency=max(1, concurrency)))
-        for requests, concurrency in zip(_split(job.requests, clients),
-                                         _split(job.concurrency, clients), strict=True)
-    ]
-    # The load processes bound themselves; this bound is for a load process that hangs.
-    budget = job.max_seconds + job.request_timeout + 60
-    for future in futures:
-        merged.merge(future.result(timeout=budget))
-    return merged
-
-
-def measure(pool: ProcessPoolExecutor, server: ServerProcess, scenario: Scenario,
+def measure(pool: LoadProcesses, server: ServerProcess, scenario: Scenario,
             ctx: Context, args: argparse.Namespace) -> Outcome:
     planned = scenario.requests_for(args.requests)
     warmup_requests = (args.warmup if args.warmup is not None
@@ -238,12 +214,11 @@ def measure(pool: ProcessPoolExecutor, server: ServerProcess, scenario: Scenario
     job = Job(scenario=scenario.name, ctx=ctx, requests=warmup_requests,
               concurrency=args.concurrency, max_seconds=min(args.max_seconds, MAX_WARMUP_SECONDS),
               request_timeout=args.timeout)
-    warmup = run_phase(pool, job, args.clients)
+    warmup = pool.run(job)
 
     machine_before, cpu_before = machine.CpuSample.take(), server.cpu_seconds()
     started = time.perf_counter()
-    measured = run_phase(pool, replace(job, requests=planned, max_seconds=args.max_seconds),
-                         args.clients)
+    measured = pool.run(replace(job, requests=planned, max_seconds=args.max_seconds))
     window = time.perf_counter() - started
     machine_after, cpu_after = machine.CpuSample.take(), server.cpu_seconds()
     server_cpu = (cpu_after - cpu_before
@@ -293,8 +268,7 @@ def run(args: argparse.Namespace) -> int:
         ctx = Context(port=server.port, email=email, password=password)
         if any(s.auth for s in scenarios):
             ctx = replace(ctx, access_token=login_once(ctx, args.timeout))
-        pool = cleanup.enter_context(
-            ProcessPoolExecutor(max_workers=args.clients, mp_context=get_context("spawn")))
+        pool = cleanup.enter_context(LoadProcesses(args.clients))
 
         outcomes: list[Outcome] = []
         for scenario in scenarios:
@@ -355,6 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except SetupError as exc:
         print(f"bench setup failed: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"bench aborted: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; server stopped and temporary data removed", file=sys.stderr)

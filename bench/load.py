@@ -4,10 +4,18 @@ share an event loop or a GIL; the parent only hands out jobs and merges what com
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
+import signal
+import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import httpx
@@ -129,8 +137,107 @@ def event_loop_name() -> str:
     return "uvloop" if _loop_factory() is not None else "asyncio"
 
 
+def _fail_sniffio_imports_fast() -> None:
+    """httpcore runs ``import sniffio`` for every pool lock it sets up, several times per
+    request. Without the package (anyio no longer pulls it in) each failing import searches
+    sys.path again: ~0.1 ms apiece, a sizeable share of the client's CPU per request. A None
+    entry makes the import fail at once, and httpcore treats that failure as asyncio."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
 def run_job(job: Job) -> PhaseResult:
     """Entry point in a load process. uvloop when present: the client's own overhead is what
     caps the measurable rate on small machines, so it should be as low as the server's."""
+    _fail_sniffio_imports_fast()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(_drive(job))
+
+
+# --- the load processes --------------------------------------------------------------------
+
+def _split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def _serve(conn: Connection) -> None:
+    """A load process: run jobs until told to stop or the parent goes away."""
+    # Ctrl-C reaches the whole process group; the parent decides what happens, not us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", run_job(job))
+        except Exception:
+            reply = ("error", traceback.format_exc())
+        try:
+            conn.send(reply)
+        except OSError:
+            return
+
+
+class LoadProcesses:
+    """Long-lived load processes, so that spawning and importing happen once, outside every
+    measured window, and so that they can be terminated at once when the run is cut short
+    (a ProcessPoolExecutor would wait for its running jobs)."""
+
+    def __init__(self, count: int) -> None:
+        self._context = get_context("spawn")
+        self._workers: list[tuple[BaseProcess, Connection]] = []
+        for _ in range(count):
+            parent_end, child_end = self._context.Pipe()
+            process = self._context.Process(target=_serve, args=(child_end,), daemon=True,
+                                            name="dermifi-bench-load")
+            process.start()
+            child_end.close()
+            self._workers.append((process, parent_end))
+
+    def run(self, job: Job) -> PhaseResult:
+        """Split one job across the processes and merge what they measured."""
+        merged = PhaseResult()
+        if job.requests == 0:
+            return merged
+        count = min(len(self._workers), job.requests)
+        busy = self._workers[:count]
+        for (_, conn), requests, concurrency in zip(
+                busy, _split(job.requests, count), _split(job.concurrency, count), strict=True):
+            conn.send(replace(job, requests=requests, concurrency=max(1, concurrency)))
+        # Each job bounds itself; this bound is for a load process that hangs or dies.
+        deadline = time.monotonic() + job.max_seconds + job.request_timeout + 60
+        for process, conn in busy:
+            while not conn.poll(0.5):
+                if not process.is_alive():
+                    raise RuntimeError(f"load process exited with code {process.exitcode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("load process did not finish within its time budget")
+            status, payload = conn.recv()
+            if status != "ok":
+                raise RuntimeError(f"load process failed:\n{payload}")
+            merged.merge(payload)
+        return merged
+
+    def close(self) -> None:
+        for _, conn in self._workers:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        for process, conn in self._workers:
+            process.join(timeout=2)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            conn.close()
+        self._workers = []
+
+    def __enter__(self) -> LoadProcesses:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -27,15 +27,15 @@ class TestRateLimitHeaders:
                          await admin_client.get("/v1/users/me")):
             assert response.headers["X-RateLimit-Limit"] == "1000"
             remaining = int(response.headers["X-RateLimit-Remaining"])
-            assert 0 <= remaining < 1000
+            assert 0 <= remaining <= 1000
             assert int(response.headers["X-RateLimit-Reset"]) >= int(time.time())
 
     @pytest.mark.parametrize("settings_overrides", [{"rate_limit": "3/minute"}])
     async def test_429_with_retry_after(self, anon_client: httpx.AsyncClient) -> None:
-        remaining = [int((await anon_client.get("/healthz")).headers["X-RateLimit-Remaining"])
+        remaining = [int((await anon_client.get("/v1/users/me")).headers["X-RateLimit-Remaining"])
                      for _ in range(3)]
         assert remaining == [2, 1, 0]
-        response = await anon_client.get("/healthz")
+        response = await anon_client.get("/v1/users/me")
         assert_error(response, 429, "RATE_LIMITED")
         assert 1 <= int(response.headers["Retry-After"]) <= 60
         assert response.headers["X-RateLimit-Remaining"] == "0"
@@ -45,9 +45,9 @@ class TestRateLimitHeaders:
         async with make_client(app, "198.51.100.1") as first, \
                 make_client(app, "198.51.100.2") as second:
             for _ in range(3):
-                await first.get("/healthz")
-            assert (await first.get("/healthz")).status_code == 429
-            assert (await second.get("/healthz")).status_code == 200
+                await first.get("/v1/users/me")
+            assert (await first.get("/v1/users/me")).status_code == 429
+            assert (await second.get("/v1/users/me")).status_code == 401
 
     @pytest.mark.parametrize("settings_overrides", [{"rate_limit": "4/minute"}])
     async def test_per_user_when_authenticated(self, app: FastAPI, state: AppState,
@@ -72,7 +72,18 @@ class TestRateLimitHeaders:
         await anon_client.post("/v1/auth/login", json=body)
         assert_error(await anon_client.post("/v1/auth/login", json=body), 429, "RATE_LIMITED")
         # Other endpoints are not affected by the login budget.
-        assert (await anon_client.get("/healthz")).status_code == 200
+        assert (await anon_client.get("/v1/users/me")).status_code == 401
+
+    @pytest.mark.parametrize("settings_overrides", [{"rate_limit": "2/minute"}])
+    async def test_probes_report_but_never_spend_the_budget(
+        self, anon_client: httpx.AsyncClient,
+    ) -> None:
+        for _ in range(5):
+            response = await anon_client.get("/healthz")
+            assert response.status_code == 200
+            assert response.headers["X-RateLimit-Remaining"] == "2"
+        await anon_client.get("/v1/users/me")
+        assert (await anon_client.get("/readyz")).headers["X-RateLimit-Remaining"] == "1"
 
     @pytest.mark.parametrize("settings_overrides", [{"rate_limit": "3/minute"}])
     async def test_redis_store_is_shared_between_apps(
@@ -84,10 +95,10 @@ class TestRateLimitHeaders:
                            clock=clock) for _ in range(2)]  # type: ignore[arg-type]
         try:
             async with make_client(apps[0]) as a, make_client(apps[1]) as b:
-                assert (await a.get("/healthz")).status_code == 200
-                assert (await b.get("/healthz")).status_code == 200
-                assert (await a.get("/healthz")).headers["X-RateLimit-Remaining"] == "0"
-                assert_error(await b.get("/healthz"), 429, "RATE_LIMITED")
+                assert (await a.get("/v1/users/me")).status_code == 401
+                assert (await b.get("/v1/users/me")).status_code == 401
+                assert (await a.get("/v1/users/me")).headers["X-RateLimit-Remaining"] == "0"
+                assert_error(await b.get("/v1/users/me"), 429, "RATE_LIMITED")
         finally:
             for app in apps:
                 await app.state.dermifi.engine.dispose()

@@ -23,8 +23,11 @@ from tests.factories.practices import make_practice
 from tests.factories.users import make_user
 from tests.support import TEST_PASSWORD, Backend, test_settings
 
+# Several servers starting at once on a busy 2-core machine: generous, since readiness is polled.
+START_TIMEOUT = 120.0
 
-@pytest.fixture(scope="module", autouse=False)
+
+@pytest.fixture(scope="module")
 def bytecode_cache(request: pytest.FixtureRequest,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Let the ``dermifi`` child processes cache their bytecode outside the source tree.
@@ -43,11 +46,12 @@ def bytecode_cache(request: pytest.FixtureRequest,
 
 
 @contextlib.contextmanager
-def running(*servers: ServerProcess) -> Iterator[tuple[ServerProcess, ...]]:
+def running(*servers: ServerProcess, timeout: float = START_TIMEOUT
+            ) -> Iterator[tuple[ServerProcess, ...]]:
     """Start every server at once (their start-up is CPU-bound imports) and stop them all."""
     try:
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
-            for future in [pool.submit(server.start) for server in servers]:
+            for future in [pool.submit(server.start, timeout) for server in servers]:
                 future.result()
         yield servers
     finally:
@@ -78,6 +82,19 @@ def seed_user(backend: Backend, data_dir: Path, *, role: Role = Role.ADMIN,
     return asyncio.run(work())
 
 
+def add_practice(backend: Backend, data_dir: Path, name: str) -> str:
+    """A practice written straight into the test database; returns its id."""
+
+    async def work() -> str:
+        state = build_state(test_settings(backend, data_dir), SystemClock())
+        try:
+            return (await make_practice(state, name=name)).id
+        finally:
+            await state.engine.dispose()
+
+    return asyncio.run(work())
+
+
 def login(base_url: str, email: str, password: str, *, totp_secret: str | None = None,
           headers: dict[str, str] | None = None) -> httpx.Response:
     body: dict[str, str] = {"email": email, "password": password}
@@ -97,7 +114,8 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert set(body) == {"error"}, body
     error = body["error"]
     assert error["code"] == code, body
-    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
     assert isinstance(error["details"], list)
     assert error["requestId"] == response.headers["X-Request-Id"]
     assert error["timestamp"].endswith("Z")
@@ -114,3 +132,25 @@ def assert_rate_limit_headers(response: httpx.Response, limit: int) -> tuple[int
     now = time.time()
     assert now - 2 <= reset <= now + 3600 + 2, "X-RateLimit-Reset must be epoch seconds"
     return remaining, reset
+
+
+def assert_logout_is_seen_by_the_other_process(a: ServerProcess, b: ServerProcess,
+                                               user: dict[str, Any]) -> str:
+    """Log in on A, use the token on B, log out on A: B refuses the token and its refresh
+    token at once."""
+    tokens = login(a.url, user["email"], user["password"])
+    assert tokens.status_code == 200, tokens.text
+    access, refresh = tokens.json()["accessToken"], tokens.json()["refreshToken"]
+
+    assert httpx.get(f"{b.url}/v1/users/me", headers=bearer(access)).status_code == 200
+
+    out = httpx.post(f"{a.url}/v1/auth/logout", headers=bearer(access))
+    assert out.status_code == 204, out.text
+    assert out.content == b""
+
+    # At once, on the other process: no waiting, no retry.
+    assert_error(httpx.get(f"{b.url}/v1/users/me", headers=bearer(access)), 401, "UNAUTHORIZED")
+    assert_error(httpx.get(f"{a.url}/v1/users/me", headers=bearer(access)), 401, "UNAUTHORIZED")
+    assert_error(httpx.post(f"{b.url}/v1/auth/refresh", json={"refreshToken": refresh}),
+                 401, "UNAUTHORIZED")
+    return access

@@ -37,7 +37,7 @@ class ServerProcess:
         self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> ServerProcess:
+    def start(self, timeout: float = 120) -> ServerProcess:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dermifi", "serve", "--host", "127.0.0.1",

@@ -135,6 +135,9 @@ async def login(session: AsyncSession, state: AppState, *, email: str, password:
         .where(User.email == email.strip().lower())
     )).first()
     user, practice = (row[0], row[1]) if row else (None, None)
+    # End the read before the slow part: a burst of logins must not hold pool connections
+    # (idle in transaction) while argon2 runs. Commit, not rollback, keeps `user` loaded.
+    await session.commit()
 
     if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
         retry = int((as_utc(user.locked_until) - now).total_seconds()) + 1

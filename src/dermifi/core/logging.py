@@ -36,7 +36,9 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     renderer: Any = (structlog.processors.JSONRenderer() if json
                      else structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Level first: a disabled level costs no processing at all.
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

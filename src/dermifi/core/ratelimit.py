@@ -58,8 +58,9 @@ class RateLimiter:
         self.storage = storage
         self._strategy = FixedWindowRateLimiter(storage)
 
-    async def check(self, item: RateLimitItem, *keys: str) -> Decision:
-        allowed = await self._strategy.hit(item, "dermifi", *keys)
+    async def check(self, item: RateLimitItem, *keys: str, count: bool = True) -> Decision:
+        """Count one request against the window (or, with ``count=False``, only report it)."""
+        allowed = await self._strategy.hit(item, "dermifi", *keys) if count else True
         stats = await self._strategy.get_window_stats(item, "dermifi", *keys)
         return Decision(allowed, item.amount, max(stats.remaining, 0), stats.reset_time)
 
@@ -69,12 +70,14 @@ class RateLimiter:
 
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, tokens: Tokens,
-                 clock: Clock, exempt_paths: tuple[str, ...] = ()) -> None:
+                 clock: Clock, uncounted_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.limiter = limiter
         self.tokens = tokens
         self.clock = clock
-        self.exempt_paths = set(exempt_paths)
+        # Probes report the caller's budget but never spend it: an orchestrator polling
+        # /healthz must not get a healthy server restarted with 429s.
+        self.uncounted_paths = set(uncounted_paths)
 
     def _identity(self, scope: Scope) -> str:
         auth = scope_header(scope, b"authorization")
@@ -88,16 +91,18 @@ class RateLimitMiddleware:
         return f"ip:{client_ip_var.get() or 'unknown'}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        count = scope["path"] not in self.uncounted_paths
         try:
             if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
                 # Login is keyed by address: there is no user yet, and it is what attackers spray.
                 decision = await self.limiter.check(
                     self.limiter.login, "login", f"ip:{client_ip_var.get() or 'unknown'}")
             else:
-                decision = await self.limiter.check(self.limiter.default, self._identity(scope))
+                decision = await self.limiter.check(self.limiter.default, self._identity(scope),
+                                                    count=count)
         except Exception:
             # A broken shared store must not take the API down with it; say so loudly.
             logger.exception("rate limit store unavailable; request let through")
