@@ -31,7 +31,8 @@ def normalize_icd10(code: str) -> str:
 def is_icd10_cm(code: str) -> bool:
     """A real ICD-10-CM category or subcategory (chapters and blocks are not codes)."""
     try:
-        return bool(_code_set().is_valid_item(code) and _code_set().is_category_or_subcategory(code))
+        codes = _code_set()
+        return bool(codes.is_valid_item(code) and codes.is_category_or_subcategory(code))
     except ValueError:
         return False
 
