@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import platform
 import secrets
 import signal
@@ -22,6 +24,7 @@ import httpx
 
 from bench import machine
 from bench.load import Job, LoadProcesses, event_loop_name
+from bench.patients_data import load_patients
 from bench.report import Outcome, table, write_json
 from bench.scenarios import SCENARIOS, Context, Scenario
 from bench.server import (
@@ -85,6 +88,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="extra server setting, e.g. DERMIFI_REDIS_URL=redis://127.0.0.1/15 "
                              "(repeatable)")
     parser.add_argument("--no-json", action="store_true", help="do not write bench/results/")
+    parser.add_argument("--patients", type=int, default=100_000, metavar="N",
+                        help="synthetic patients loaded for the pat_* scenarios "
+                             "(default 100000)")
+    parser.add_argument("--million", action="store_const", const=1_000_000, dest="patients",
+                        help="load 1,000,000 patients instead")
     args = parser.parse_args(argv)
 
     if args.requests is None:
@@ -167,16 +175,16 @@ def print_facts(facts: dict[str, Any]) -> None:
 
 # --- setup ---------------------------------------------------------------------------------
 
-def create_accounts(env: dict[str, str]) -> tuple[str, str]:
+def create_accounts(env: dict[str, str]) -> tuple[str, str, str]:
     """One practice and one admin, through the operator's own command line."""
     dermifi("migrate", env=env)
-    dermifi("practice", "create", "--name", "Bench", env=env)
+    practice = json.loads(dermifi("practice", "create", "--name", "Bench", env=env).stdout)
     email = f"bench-{secrets.token_hex(4)}@bench.dermifi.test"
     # Random and long, so the password policy (12+ characters, not a common one) accepts it.
     password = secrets.token_urlsafe(16)
     dermifi("user", "create", "--email", email, "--password", password, "--role", "admin",
             env=env)
-    return email, password
+    return str(practice["id"]), email, password
 
 
 def login_once(ctx: Context, timeout: float) -> str:
@@ -255,9 +263,16 @@ def run(args: argparse.Namespace) -> int:
         print("setting up: migrate, practice, admin user, server ...", file=sys.stderr,
               flush=True)
         try:
-            email, password = create_accounts(env)
+            practice_id, email, password = create_accounts(env)
         except (RuntimeError, subprocess.SubprocessError) as exc:
             raise SetupError(str(exc)) from exc
+        if any(s.needs_patients for s in scenarios):
+            print(f"loading {args.patients:,} synthetic patients ...", file=sys.stderr,
+                  flush=True)
+            seconds = asyncio.run(load_patients(db.url, practice_id, args.patients))
+            facts["patients_loaded"] = args.patients
+            facts["patients_load_seconds"] = round(seconds, 1)
+            print(f"loaded in {seconds:.1f} s", file=sys.stderr, flush=True)
         server = ServerProcess(env, tmp / "server.log", workers=args.workers)
         cleanup.callback(server.stop)
         try:

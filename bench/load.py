@@ -73,6 +73,7 @@ async def _drive(job: Job) -> PhaseResult:
                           max_keepalive_connections=job.concurrency)
     issued = 0
     deadline = time.perf_counter() + job.max_seconds
+    path = scenario.path.format(**ctx.values)  # ids a setup hook found, e.g. {patient_id}
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal issued
@@ -85,7 +86,7 @@ async def _drive(job: Job) -> PhaseResult:
             body: Any = scenario.body(ctx, index) if scenario.body is not None else None
             started = time.perf_counter()
             try:
-                response = await client.request(scenario.method, scenario.path, json=body,
+                response = await client.request(scenario.method, path, json=body,
                                                 headers=headers)
             except httpx.HTTPError as exc:
                 outcome, sample = type(exc).__name__, f"{type(exc).__name__}: {exc}"

@@ -50,6 +50,7 @@ class Scenario:
     requests_scale: float = 1.0
     setup: Setup | None = None
     baseline: bool = False  # the reference the others' overhead is measured against
+    needs_patients: bool = False  # load the synthetic patients (--patients) before the run
 
     def requests_for(self, requests: int) -> int:
         return max(1, round(requests * self.requests_scale))
@@ -70,6 +71,32 @@ SCENARIOS: list[Scenario] = [
              body=login_body, requests_scale=0.1),
     Scenario("users_me", "GET", "/v1/users/me",
              "bearer token decoded and its session row read on every request", auth=True),
+]
+
+
+def pick_patient(client: httpx.Client, _: Context) -> dict[str, str]:
+    """Any one patient of the loaded set, found through the API itself."""
+    response = client.get("/v1/patients", params={"search": "rivera", "limit": 1})
+    response.raise_for_status()
+    return {"patient_id": response.json()["data"][0]["id"]}
+
+
+# Searches over the synthetic set (bench/patients_data.py): a surname held by about 0.1% of
+# patients, a fragment in about 2% (John, Johnny, Johnson, Johnston, ...), phone digits.
+SCENARIOS += [
+    Scenario("pat_list", "GET", "/v1/patients?limit=20",
+             "first page by last name, exact total (audited read)", auth=True,
+             needs_patients=True),
+    Scenario("pat_surname", "GET", "/v1/patients?search=rivera&limit=20",
+             "substring search, selective surname", auth=True, needs_patients=True),
+    Scenario("pat_broad", "GET", "/v1/patients?search=john&limit=20",
+             "substring search matching ~2% of patients, exact total", auth=True,
+             needs_patients=True),
+    Scenario("pat_phone", "GET", "/v1/patients?search=415200&limit=20",
+             "phone search by digits", auth=True, needs_patients=True),
+    Scenario("pat_get", "GET", "/v1/patients/{patient_id}",
+             "one chart with computed fields (audited read)", auth=True,
+             needs_patients=True, setup=pick_patient),
 ]
 
 
