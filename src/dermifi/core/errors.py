@@ -231,10 +231,9 @@ async def _validation_handler(request: Request, exc: Exception) -> Response:
     if has_body and request.method in {"POST", "PUT", "PATCH"} and content_type and (
         "json" not in content_type and "multipart" not in content_type
     ):
+        expected = "Content-Type must be application/json (multipart/form-data for uploads)"
         return render(ValidationFailed(
-            "Content-Type must be application/json",
-            details=[ErrorDetail(field="body", message="Content-Type must be application/json")],
-        ))
+            expected, details=[ErrorDetail(field="body", message=expected)]))
     return render(ValidationFailed(details=validation_details(errors)))
 
 

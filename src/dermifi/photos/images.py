@@ -23,7 +23,7 @@ from PIL import Image, ImageOps, JpegImagePlugin
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
-# 64 megapixels: a 61 MP full-frame camera fits, and decoding stays near 200 MB of memory.
+# 64 megapixels: a 61 MP full-frame camera fits; one decoded RGB copy is under 200 MB.
 # It is below Pillow's own bomb threshold (Image.MAX_IMAGE_PIXELS), which still applies.
 MAX_PIXELS = 64_000_000
 THUMBNAIL_SIZE = 256
