@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,10 +24,13 @@ from dermifi.core.ratelimit import RateLimiter, RateLimitMiddleware
 from dermifi.core.security import Passwords, SecretBox, Tokens
 from dermifi.core.state import AppState
 from dermifi.health.router import router as health_router
+from dermifi.locations.router import router as locations_router
+from dermifi.notes import codes as icd10_codes
 from dermifi.notes.router import router as notes_router
 from dermifi.patients.router import router as patients_router
 from dermifi.photos.router import router as photos_router
 from dermifi.photos.storage import storage_from_settings
+from dermifi.providers.router import router as providers_router
 from dermifi.users.router import router as users_router
 
 MAX_JSON_BODY = 1024 * 1024
@@ -101,7 +105,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Load the ICD-10-CM code set off the event loop now rather than in the first
+        # request that writes a note.
+        warming = asyncio.create_task(asyncio.to_thread(icd10_codes.warm))
         yield
+        await warming
         await state.engine.dispose()
         if state.redis is not None:
             await state.redis.aclose()
@@ -120,6 +128,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(patients_router)
     api.include_router(notes_router)
     api.include_router(photos_router)
+    api.include_router(providers_router)
+    api.include_router(locations_router)
     app.include_router(api)
     app.include_router(health_router)
     if settings.enable_bench_routes:
@@ -136,7 +146,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(IpAllowlistMiddleware, allowlist=settings.allowlist_networks,
                        open_paths=PROBE_PATHS)
     app.add_middleware(RateLimitMiddleware, limiter=state.rate_limiter, tokens=state.tokens,
-                       clock=clock)
+                       clock=clock, uncounted_paths=PROBE_PATHS)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_networks)
     app.add_middleware(RequestContextMiddleware, clock=clock)
     return app

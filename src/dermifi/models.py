@@ -4,13 +4,16 @@ from dermifi.audit.models import AuditEvent
 from dermifi.auth.models import AuthSession, LoginFailure, RefreshToken
 from dermifi.core.db import Base
 from dermifi.core.sequences import NumberSequence
+from dermifi.locations.models import Location
 from dermifi.notes.models import ClinicalNote, NoteAddendum
 from dermifi.patients.models import Patient
 from dermifi.photos.models import Photo
 from dermifi.practices.models import Practice
+from dermifi.providers.models import DayOff, Provider, ProviderLocation, WorkingHours
 from dermifi.users.models import User
 
 __all__ = [
-    "AuditEvent", "AuthSession", "Base", "ClinicalNote", "LoginFailure", "NoteAddendum",
-    "NumberSequence", "Patient", "Photo", "Practice", "RefreshToken", "User",
+    "AuditEvent", "AuthSession", "Base", "ClinicalNote", "DayOff", "Location", "LoginFailure",
+    "NoteAddendum", "NumberSequence", "Patient", "Photo", "Practice", "Provider",
+    "ProviderLocation", "RefreshToken", "User", "WorkingHours",
 ]

@@ -70,6 +70,7 @@ def test_docs_work_air_gapped_and_call_the_api(
         origin = urlsplit(server.url)
 
         requested: list[str] = []
+        expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI machine renders slowly
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:

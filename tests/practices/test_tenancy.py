@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import select, update
 
 from dermifi.auth.permissions import Role
@@ -14,8 +16,10 @@ from dermifi.core.ids import new_id
 from dermifi.core.state import AppState
 from dermifi.practices.models import Practice
 from dermifi.users.models import User
+from tests.factories.locations import location_payload
 from tests.factories.patients import patient_payload
 from tests.factories.practices import make_practice
+from tests.factories.providers import create_provider
 from tests.factories.users import RoleClient, login_client, make_user
 
 PATH_PARAM = re.compile(r"{(\w+)}")
@@ -47,6 +51,20 @@ async def two_practices(app: FastAPI, state: AppState, practice: Practice
         "icd10Codes": ["L30.9"]})
     assert note.status_code == 201, note.text
     a_ids["note"] = [note.json()["id"]]
+    # And a photo on that chart.
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    photo = await a_clients[1].post(
+        f"/v1/patients/{patient_id}/photos", data={"type": "lesion", "bodyPart": "back"},
+        files={"photo": ("lesion.png", png.getvalue(), "image/png")})
+    assert photo.status_code == 201, photo.text
+    a_ids["photo"] = [photo.json()["id"]]
+    # A location and a verified provider working there (in the default directory listing).
+    location = await a_admin.post("/v1/locations", json=location_payload("SF"))
+    assert location.status_code == 201, location.text
+    a_ids["location"] = [location.json()["id"]]
+    provider = await create_provider(a_admin, verify=True, locations=["SF"])
+    a_ids["provider"] = [provider["id"], provider["npiNumber"]]
     for client in a_clients[1:]:
         await client.aclose()
     return a_ids, a_admin, b_admin
@@ -65,7 +83,9 @@ async def test_no_endpoint_shows_another_practices_data(
         params = PATH_PARAM.findall(path)
         # Every id-addressed read must be listed here with practice A's ids of that kind,
         # so a new endpoint cannot skip this test.
-        ids_for = {"user_id": a_ids["user"], "patient_id": a_ids["patient"]}
+        ids_for = {"user_id": a_ids["user"], "patient_id": a_ids["patient"],
+                   "photo_id": a_ids["photo"], "provider_id": a_ids["provider"][:1],
+                   "location_id": a_ids["location"]}
         missing = [p for p in params if p not in ids_for]
         assert not missing, f"add {path} to the tenancy test ({missing})"
         if params:
@@ -81,7 +101,8 @@ async def test_no_endpoint_shows_another_practices_data(
             leaked = [s for s in secrets_of_a if s in response.text]
             assert not leaked, f"{path} shows practice A's data to practice B: {leaked}"
             # The control: practice A's own admin does see its data where there is any.
-            if path in ("/v1/users", "/v1/audit-events", "/v1/patients"):
+            if path in ("/v1/users", "/v1/audit-events", "/v1/patients", "/v1/providers",
+                        "/v1/locations"):
                 own = await a_admin.get(path)
                 assert any(s in own.text for s in secrets_of_a), path
         checked += 1

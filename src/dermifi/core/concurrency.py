@@ -15,7 +15,7 @@ def etag(version: int) -> str:
 
 IfMatchHeader = Annotated[
     str | None,
-    Header(alias="If-Match", max_length=200,
+    Header(alias="If-Match", max_length=200, pattern=r"[^\s,]",  # not blank: one tag at least
            description="The ETag last read; the change is refused (412) if it is stale"),
 ]
 

@@ -7,30 +7,44 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
-# Names and short free text: no control characters, trimmed, bounded.
+# Names and short free text: no control characters, not blank, bounded; trimmed once valid.
+# The schema states exactly these rules (a pattern), checked on the text as sent.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NOT_CONTROL = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+TEXT_PATTERN = rf"^{_NOT_CONTROL}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{_NOT_CONTROL}*$"
 
 
-def _no_control_chars(value: str) -> str:
+def _clean_text(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("Control characters are not allowed")
-    return value
+    if not value.strip():
+        raise ValueError("May not be blank")
+    return value.strip()
 
 
-_Clean = AfterValidator(_no_control_chars)
+def _text(max_length: int) -> tuple[StringConstraints, AfterValidator, WithJsonSchema]:
+    return (
+        StringConstraints(min_length=1, max_length=max_length),
+        AfterValidator(_clean_text),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length,
+                        "pattern": TEXT_PATTERN}),
+    )
 
 
-def _bounded(max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-
-
-Text50 = Annotated[str, _bounded(50), _Clean]
-Text100 = Annotated[str, _bounded(100), _Clean]
-Text200 = Annotated[str, _bounded(200), _Clean]
-Text2000 = Annotated[str, _bounded(2000), _Clean]
-Text10000 = Annotated[str, _bounded(10000), _Clean]
+Text50 = Annotated[str, *_text(50)]
+Text100 = Annotated[str, *_text(100)]
+Text200 = Annotated[str, *_text(200)]
+Text2000 = Annotated[str, *_text(2000)]
+Text10000 = Annotated[str, *_text(10000)]
 
 
 def _phone(value: str) -> str:
@@ -47,11 +61,14 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+# `format: phone` (an OpenAPI custom format): JSON Schema cannot say "a valid number".
 PhoneNumber = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=7, max_length=40),
+    StringConstraints(min_length=7, max_length=40),
     AfterValidator(_phone),
-    Field(examples=["+1 (415) 555-0132"]),
+    Field(examples=["+1 (415) 555-0132"], json_schema_extra={"format": "phone"},
+          description="A valid, dialable phone number (libphonenumber); US numbers may "
+                      "omit +1"),
 ]
 
 
@@ -67,29 +84,41 @@ UsState = Literal[
 ]
 
 
+ZIP_PATTERN = r"^([0-9]{5}|[0-9]{9}|[0-9]{5}-[0-9]{4})$"
+
+
 def _zip(value: str) -> str:
-    digits = value.replace("-", "")
-    if not digits.isdigit() or len(digits) not in (5, 9) or (
-        "-" in value and not re.fullmatch(r"\d{5}-\d{4}", value)
-    ):
+    if not re.fullmatch(ZIP_PATTERN, value):
         raise ValueError("ZIP code must be 5 or 9 digits (12345 or 12345-6789)")
+    digits = value.replace("-", "")
     return digits if len(digits) == 5 else f"{digits[:5]}-{digits[5:]}"
 
 
-ZipCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10),
-                    AfterValidator(_zip), Field(examples=["94105"])]
+ZipCode = Annotated[str, StringConstraints(max_length=10), AfterValidator(_zip),
+                    Field(examples=["94105"], json_schema_extra={"pattern": ZIP_PATTERN})]
 
 
-def _two_decimals(value: Decimal) -> Decimal:
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("At most two decimals")
+def _a_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("Must be a number")
     return value
 
 
-# Money is a JSON number with two decimals (contract, General).
+def _two_decimals(value: Decimal) -> Decimal:
+    cents = value.quantize(Decimal("0.01"))
+    # JSON numbers are binary floats: a client's 1.15 may arrive as 1.1500000000000001.
+    if abs(value - cents) > Decimal("1e-9"):
+        raise ValueError("At most two decimals")
+    return cents
+
+
+# Money is a JSON number with two decimals (contract, General); never a string.
 Money = Annotated[
     Decimal,
+    BeforeValidator(_a_number),
     Field(ge=0, le=1_000_000, examples=[25]),
     AfterValidator(_two_decimals),
     PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 0.01,
+                    "examples": [25]}, mode="validation"),
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -36,7 +37,8 @@ def _rfc3339_only(value: object) -> object:
 
 
 def format_utc(value: datetime) -> str:
-    return _to_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime: its %Y leaves years before 1000 unpadded ("127-11-08T...").
+    return _to_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 # Every timestamp leaves the server as ISO 8601 UTC with a Z suffix, whatever the backend.
@@ -48,6 +50,58 @@ UtcDateTime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time", "example": "2024-01-20T10:00:00Z"},
                    mode="serialization"),
 ]
+
+
+def _iso_date_only(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("Expected a date as YYYY-MM-DD")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# A calendar date as the contract writes it, `YYYY-MM-DD`, and nothing else (pydantic alone
+# would also take Unix timestamps and date-times at midnight).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def _json_integer(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("Input should be an integer")
+        return int(value)
+    return value
+
+
+# Metadata for an int field: a JSON integer as JSON Schema counts them (2 and 2.0), never a
+# string or a boolean, which pydantic's lax mode would also take. Put it after the field's
+# constraints (``Annotated[int, Field(ge=1), JSON_INTEGER]``): before them, pydantic writes
+# them into the schema as unknown keywords ("ge") instead of "minimum".
+JSON_INTEGER = BeforeValidator(_json_integer)
+
+
+def not_nullable(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` for a model whose optional ``fields`` may be left out but are
+    refused as ``null`` (a partial update): their schema then offers no ``null``."""
+    names = {to_camel(f) for f in fields}
+
+    def drop_null(schema: dict[str, Any]) -> None:
+        for name, prop in schema.get("properties", {}).items():
+            if name not in names:
+                continue
+            if "default" in prop and prop["default"] is None:
+                del prop["default"]
+            variants = prop.pop("anyOf", None)
+            if isinstance(variants, list):
+                kept = [v for v in variants if v != {"type": "null"}]
+                if len(kept) == 1:
+                    prop.update(kept[0])
+                else:
+                    prop["anyOf"] = kept
+
+    return drop_null
 
 
 class ApiModel(BaseModel):

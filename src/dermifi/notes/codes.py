@@ -16,7 +16,8 @@ def _code_set() -> ModuleType:
     (the server warms it in the background at start-up), not when this module is imported."""
     import simple_icd_10_cm
 
-    return simple_icd_10_cm
+    module: ModuleType = simple_icd_10_cm
+    return module
 
 
 def warm() -> None:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from dermifi.core.fields import Text200, Text10000
-from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime
+from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime, not_nullable
 from dermifi.notes.codes import CPT_PATTERN, is_icd10_cm, normalize_icd10
 
 NoteType = Literal["progress_note", "consultation", "procedure_note", "biopsy", "follow_up",
@@ -16,10 +15,19 @@ VisitId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 
 class Pathology(ApiInput):
     result: Text200
-    report_date: datetime | None = None
+    report_date: UtcDateTime | None = None
+
+
+def _content_schema(schema: dict[str, Any]) -> None:
+    not_nullable(*NoteContent.model_fields)(schema)
+    schema["minProperties"] = 1
 
 
 class NoteContent(ApiInput):
+    """The note's sections: one at least; a section is left out, never sent as null."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _content_schema(schema))
+
     chief_complaint: Text10000 | None = None
     hpi: Text10000 | None = None
     examination: Text10000 | None = None
@@ -30,6 +38,13 @@ class NoteContent(ApiInput):
     follow_up: Text200 | None = None
     pathology: Pathology | None = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("May not be null")
+        return value
+
     @model_validator(mode="after")
     def _not_empty(self) -> NoteContent:
         if not self.model_dump(exclude_none=True):
@@ -37,7 +52,10 @@ class NoteContent(ApiInput):
         return self
 
 
-Icd10List = Annotated[list[Annotated[str, Field(min_length=3, max_length=8)]],
+# `format: icd-10-cm` (an OpenAPI custom format): membership in the code set is beyond a schema.
+Icd10List = Annotated[list[Annotated[str, Field(
+    min_length=3, max_length=8, json_schema_extra={"format": "icd-10-cm"},
+    description="An ICD-10-CM category or subcategory, e.g. L57.0")]],
                       Field(max_length=25)]
 CptList = Annotated[list[Annotated[str, Field(pattern=CPT_PATTERN.pattern)]],
                     Field(max_length=25)]
@@ -57,8 +75,8 @@ class NoteCreate(ApiInput):
     content: NoteContent
     icd10_codes: Icd10List = Field(default_factory=list)
     cpt_codes: CptList = Field(default_factory=list)
-    confidential: bool = False
-    draft: bool = Field(False, description="Providers' notes are signed on creation unless "
+    confidential: StrictBool = False
+    draft: StrictBool = Field(False, description="Providers' notes are signed on creation unless "
                         "this is true; nurses' notes are always drafts")
 
     _icd = field_validator("icd10_codes")(_real_icd10)
@@ -67,12 +85,15 @@ class NoteCreate(ApiInput):
 class NoteUpdate(ApiInput):
     """Drafts only: a signed note is locked; corrections are addenda."""
 
+    model_config = ConfigDict(json_schema_extra=not_nullable(
+        "type", "content", "icd10_codes", "cpt_codes", "confidential"))
+
     type: NoteType | None = None
     visit_id: VisitId | None = None
     content: NoteContent | None = None
     icd10_codes: Icd10List | None = None
     cpt_codes: CptList | None = None
-    confidential: bool | None = None
+    confidential: StrictBool | None = None
 
     @field_validator("icd10_codes")
     @classmethod

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, status
@@ -12,6 +11,7 @@ from dermifi.core.deps import DbSession
 from dermifi.core.errors import ValidationFailed, error_responses
 from dermifi.core.filtering import SortOrder
 from dermifi.core.pagination import Page, PageParams
+from dermifi.core.schemas import IsoDate
 from dermifi.patients import history as history_service
 from dermifi.patients import service
 from dermifi.patients.dependencies import ClinicalPatient, ReadablePatient
@@ -53,10 +53,15 @@ def _chart_response(chart: service.Chart, status_code: int = 200,
                         headers={"ETag": etag(chart.patient.version), **(headers or {})})
 
 
+_INCLUDABLE = "|".join(service.INCLUDABLE)
+# Exactly what _parse_include accepts, stated in the schema.
+INCLUDE_PATTERN = f"^({_INCLUDABLE})(,({_INCLUDABLE}))*$"
+
+
 def _parse_include(include: str | None) -> list[str]:
-    if not include:
+    if include is None:
         return []
-    names = [n.strip() for n in include.split(",") if n.strip()]
+    names = include.split(",")
     unknown = [n for n in names if n not in service.INCLUDABLE]
     if unknown:
         raise ValidationFailed(details=[{"field": "include", "message": "Unknown: "
@@ -98,7 +103,8 @@ async def create_patient(body: PatientCreate, session: DbSession, actor: Current
 async def get_patient(
     patient: ReadablePatient, session: DbSession, actor: CurrentUser,
     include: Annotated[str | None, Query(max_length=100, description=(
-        "Comma list of appointments, prescriptions, notes"))] = None,
+        "Comma list of appointments, prescriptions, notes"),
+        json_schema_extra={"pattern": INCLUDE_PATTERN})] = None,
 ) -> JSONResponse:
     """A patient's chart, with computed `age`, `lastVisit`, `nextAppointment` and `provider`.
     Answers an `ETag` to send back as `If-Match` on PATCH and DELETE."""
@@ -154,8 +160,8 @@ async def verify_insurance(patient: ReadablePatient, session: DbSession, actor: 
             responses=error_responses(404))
 async def patient_history(
     patient: ClinicalPatient, session: DbSession, actor: CurrentUser,
-    start_date: Annotated[date | None, Query(alias="startDate")] = None,
-    end_date: Annotated[date | None, Query(alias="endDate")] = None,
+    start_date: Annotated[IsoDate | None, Query(alias="startDate")] = None,
+    end_date: Annotated[IsoDate | None, Query(alias="endDate")] = None,
     kind: Annotated[history_service.HistoryType, Query(alias="type")] = "all",
 ) -> PatientHistory:
     """Visits (signed notes), prescriptions, labs and imaging, newest first."""

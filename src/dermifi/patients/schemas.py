@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import ConfigDict, EmailStr, Field, StrictBool, field_validator
 
 from dermifi.core.fields import (
     Money,
@@ -16,12 +16,16 @@ from dermifi.core.fields import (
     UsState,
     ZipCode,
 )
-from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime
+from dermifi.core.schemas import ApiInput, ApiModel, IsoDate, UtcDateTime, not_nullable
 from dermifi.notes.schemas import NoteRead
 
 Gender = Literal["male", "female", "other", "unknown"]
 PatientStatus = Literal["active", "inactive", "pending"]
 ItemList = Annotated[list[Text200], Field(max_length=100)]
+# From 1900 (the pattern says so), never in the future (which a schema cannot say).
+BirthDate = Annotated[IsoDate, Field(
+    json_schema_extra={"pattern": r"^(19|[2-9][0-9])[0-9]{2}-"},
+    description="YYYY-MM-DD, from 1900-01-01; a date in the future is refused")]
 
 
 class Address(ApiInput):
@@ -56,7 +60,7 @@ class PatientCreate(ApiInput):
     last_name: Text100
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
     phone: PhoneNumber | None = None
-    date_of_birth: date
+    date_of_birth: BirthDate
     gender: Gender
     address: Address | None = None
     emergency_contact: EmergencyContact | None = None
@@ -65,8 +69,8 @@ class PatientCreate(ApiInput):
     medications: ItemList = Field(default_factory=list)
     conditions: ItemList = Field(default_factory=list)
     # Both must be true; `const` says so in the schema.
-    consent_to_treat: Annotated[bool, Field(json_schema_extra={"const": True})]
-    hipaa_consent: Annotated[bool, Field(json_schema_extra={"const": True})]
+    consent_to_treat: Annotated[StrictBool, Field(json_schema_extra={"const": True})]
+    hipaa_consent: Annotated[StrictBool, Field(json_schema_extra={"const": True})]
 
     _consents = field_validator("consent_to_treat", "hipaa_consent")(_must_be_true)
 
@@ -81,11 +85,15 @@ class PatientCreate(ApiInput):
 class PatientUpdate(ApiInput):
     """Partial update: only the fields sent change; `address` and `insurance` replace whole."""
 
+    model_config = ConfigDict(json_schema_extra=not_nullable(
+        "first_name", "last_name", "date_of_birth", "gender", "allergies", "medications",
+        "conditions"))
+
     first_name: Text100 | None = None
     last_name: Text100 | None = None
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
     phone: PhoneNumber | None = None
-    date_of_birth: date | None = None
+    date_of_birth: BirthDate | None = None
     gender: Gender | None = None
     address: Address | None = None
     emergency_contact: EmergencyContact | None = None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StrictBool, StringConstraints
 
 from dermifi.auth.permissions import Role, permissions_of
 from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime
@@ -20,7 +20,7 @@ class UserCreate(ApiInput):
     role: Role
     first_name: Name | None = None
     last_name: Name | None = None
-    mfa: bool = Field(False, description="Enroll TOTP now; the secret is returned once")
+    mfa: StrictBool = Field(False, description="Enroll TOTP now; the secret is returned once")
 
 
 class UserRead(ApiModel):
