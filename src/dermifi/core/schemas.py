@@ -82,6 +82,14 @@ def _json_integer(value: object) -> object:
 JSON_INTEGER = BeforeValidator(_json_integer)
 
 
+def refuse_null(value: Any) -> Any:
+    """A ``mode="before"`` field validator: the field may be left out, but not sent as null
+    (pair it with ``not_nullable`` so the schema says the same)."""
+    if value is None:
+        raise ValueError("May not be null")
+    return value
+
+
 def not_nullable(*fields: str) -> Callable[[dict[str, Any]], None]:
     """``json_schema_extra`` for a model whose optional ``fields`` may be left out but are
     refused as ``null`` (a partial update): their schema then offers no ``null``."""

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from dermifi.core.fields import PhoneNumber, Text100, Text200, UsState, ZipCode
-from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime, not_nullable
+from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime, not_nullable, refuse_null
 
 # Short site codes as clients write them in `locations` and `?location=`: SF, Oakland, San Jose.
 LOCATION_CODE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,38}[A-Za-z0-9])?$"
@@ -70,12 +70,8 @@ class LocationUpdate(ApiInput):
     phone: PhoneNumber | None = None
     time_zone: TimeZoneName | None = None
 
-    @field_validator("code", "name", "address", "time_zone", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("May not be null")
-        return value
+    _refuse_null = field_validator(
+        "code", "name", "address", "time_zone", mode="before")(refuse_null)
 
 
 class SiteAddressRead(ApiModel):

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from dermifi.core.fields import Text200, Text10000
-from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime, not_nullable
+from dermifi.core.schemas import ApiInput, ApiModel, UtcDateTime, not_nullable, refuse_null
 from dermifi.notes.codes import CPT_PATTERN, is_icd10_cm, normalize_icd10
 
 NoteType = Literal["progress_note", "consultation", "procedure_note", "biopsy", "follow_up",
@@ -38,12 +38,8 @@ class NoteContent(ApiInput):
     follow_up: Text200 | None = None
     pathology: Pathology | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("May not be null")
-        return value
+    _refuse_null = field_validator(
+        "*", mode="before")(refuse_null)
 
     @model_validator(mode="after")
     def _not_empty(self) -> NoteContent:
@@ -100,13 +96,8 @@ class NoteUpdate(ApiInput):
     def _icd(cls, codes: list[str] | None) -> list[str] | None:
         return _real_icd10(codes) if codes is not None else None
 
-    @field_validator("type", "content", "icd10_codes", "cpt_codes", "confidential",
-                     mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("May not be null")
-        return value
+    _refuse_null = field_validator(
+        "type", "content", "icd10_codes", "cpt_codes", "confidential", mode="before")(refuse_null)
 
 
 class AddendumCreate(ApiInput):

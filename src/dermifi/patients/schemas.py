@@ -16,7 +16,7 @@ from dermifi.core.fields import (
     UsState,
     ZipCode,
 )
-from dermifi.core.schemas import ApiInput, ApiModel, IsoDate, UtcDateTime, not_nullable
+from dermifi.core.schemas import ApiInput, ApiModel, IsoDate, UtcDateTime, not_nullable, refuse_null
 from dermifi.notes.schemas import NoteRead
 
 Gender = Literal["male", "female", "other", "unknown"]
@@ -102,13 +102,9 @@ class PatientUpdate(ApiInput):
     medications: ItemList | None = None
     conditions: ItemList | None = None
 
-    @field_validator("first_name", "last_name", "date_of_birth", "gender", "allergies",
-                     "medications", "conditions", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("May not be null")
-        return value
+    _refuse_null = field_validator(
+        "first_name", "last_name", "date_of_birth", "gender", "allergies", "medications",
+        "conditions", mode="before")(refuse_null)
 
 
 class DeactivateRequest(ApiInput):

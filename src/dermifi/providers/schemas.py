@@ -24,6 +24,7 @@ from dermifi.core.schemas import (
     IsoDate,
     UtcDateTime,
     not_nullable,
+    refuse_null,
 )
 from dermifi.locations.schemas import LocationCode
 from dermifi.providers.identifiers import DEA_PATTERN, NPI_PATTERN
@@ -113,12 +114,8 @@ class ProviderUpdate(ApiInput):
     accepting_new_patients: StrictBool | None = None
     user_id: UserId | None = None
 
-    @field_validator("locations", "languages", "accepting_new_patients", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("May not be null")
-        return value
+    _refuse_null = field_validator(
+        "locations", "languages", "accepting_new_patients", mode="before")(refuse_null)
 
 
 class EducationRead(ApiModel):
