@@ -10,10 +10,11 @@ from dermifi.patients.models import Patient
 from dermifi.photos.models import Photo
 from dermifi.practices.models import Practice
 from dermifi.providers.models import DayOff, Provider, ProviderLocation, WorkingHours
+from dermifi.scheduling.models import Appointment
 from dermifi.users.models import User
 
 __all__ = [
-    "AuditEvent", "AuthSession", "Base", "ClinicalNote", "DayOff", "Location", "LoginFailure",
-    "NoteAddendum", "NumberSequence", "Patient", "Photo", "Practice", "Provider",
+    "Appointment", "AuditEvent", "AuthSession", "Base", "ClinicalNote", "DayOff", "Location",
+    "LoginFailure", "NoteAddendum", "NumberSequence", "Patient", "Photo", "Practice", "Provider",
     "ProviderLocation", "RefreshToken", "User", "WorkingHours",
 ]

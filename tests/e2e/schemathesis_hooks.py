@@ -19,7 +19,8 @@ exactly as generated. The rules:
 - ICD-10-CM codes must exist in the code set (``format: icd-10-cm``);
 - time zones must be IANA zone names (``format: iana-time-zone``);
 - a date of birth may not lie in the future, nor a provider's licence expiry in the past, and
-  a history's ``endDate`` not before its ``startDate`` (a positive case gets them swapped);
+  a history's ``endDate`` not before its ``startDate``, nor the appointment list's ``to``
+  before its ``from`` (a positive case gets them swapped);
 - ``If-Match`` must name the current version: a positive case sends ``*`` (any current
   version), since an arbitrary tag is stale and rightly answered 412;
 - a photo must be a real image (a positive case uploads a small PNG), and its ``metadata``
@@ -226,7 +227,26 @@ def _within_rules(case: schemathesis.Case) -> schemathesis.Case:
     start, end = query.get("startDate"), query.get("endDate")
     if isinstance(start, str) and isinstance(end, str) and end < start:
         case.query = {**query, "startDate": end, "endDate": start}
+    _order_range(case, "from", "to")
     return case
+
+
+def _order_range(case: schemathesis.Case, low_name: str, high_name: str) -> None:
+    """A date-time range whose end is not after its start: swapped (or, if equal, the end
+    left out)."""
+    query = case.query or {}
+    low, high = query.get(low_name), query.get(high_name)
+    if not (isinstance(low, str) and isinstance(high, str)):
+        return
+    try:
+        if datetime.fromisoformat(high) > datetime.fromisoformat(low):
+            return
+    except ValueError:
+        return  # not a date-time: the schema's own validation answers it
+    ordered = {**query, low_name: high, high_name: low}
+    if high == low or datetime.fromisoformat(high) == datetime.fromisoformat(low):
+        ordered.pop(high_name)
+    case.query = ordered
 
 
 @schemathesis.hook

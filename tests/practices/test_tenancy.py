@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from dermifi.core.db import scope_to_practice, unit_of_work
 from dermifi.core.ids import new_id
 from dermifi.core.state import AppState
 from dermifi.practices.models import Practice
+from dermifi.providers.schemas import WEEKDAYS
 from dermifi.users.models import User
 from tests.factories.locations import location_payload
 from tests.factories.patients import patient_payload
@@ -65,6 +67,17 @@ async def two_practices(app: FastAPI, state: AppState, practice: Practice
     a_ids["location"] = [location.json()["id"]]
     provider = await create_provider(a_admin, verify=True, locations=["SF"])
     a_ids["provider"] = [provider["id"], provider["npiNumber"]]
+    # An appointment with that provider tomorrow (front desk: a_clients[3]).
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    hours = await a_admin.put(f"/v1/providers/{provider['id']}/working-hours", json={
+        "workingHours": [{"dayOfWeek": WEEKDAYS[tomorrow.weekday()], "location": "SF",
+                          "start": "09:00", "end": "17:00"}]})
+    assert hours.status_code == 200, hours.text
+    appointment = await a_clients[3].post("/v1/appointments", json={
+        "patientId": patient_id, "providerId": provider["id"], "type": "consultation",
+        "start": f"{tomorrow.isoformat()}T10:00:00-08:00"})
+    assert appointment.status_code == 201, appointment.text
+    a_ids["appointment"] = [appointment.json()["id"]]
     for client in a_clients[1:]:
         await client.aclose()
     return a_ids, a_admin, b_admin
@@ -85,15 +98,18 @@ async def test_no_endpoint_shows_another_practices_data(
         # so a new endpoint cannot skip this test.
         ids_for = {"user_id": a_ids["user"], "patient_id": a_ids["patient"],
                    "photo_id": a_ids["photo"], "provider_id": a_ids["provider"][:1],
-                   "location_id": a_ids["location"]}
+                   "location_id": a_ids["location"], "appointment_id": a_ids["appointment"]}
+        # Reads that need a query parameter to answer 200 for their own practice.
+        query = {"/v1/providers/{provider_id}/schedule": "?date=2030-01-14"}.get(path, "")
         missing = [p for p in params if p not in ids_for]
         assert not missing, f"add {path} to the tenancy test ({missing})"
         if params:
             for value in ids_for[params[0]]:
-                response = await b_admin.get(path.replace(f"{{{params[0]}}}", value))
+                url = path.replace(f"{{{params[0]}}}", value) + query
+                response = await b_admin.get(url)
                 assert response.status_code == 404, (path, response.text)
                 # The control: practice A's admin reaches the same URL.
-                own = await a_admin.get(path.replace(f"{{{params[0]}}}", value))
+                own = await a_admin.get(url)
                 assert own.status_code == 200, (path, own.text)
         else:
             response = await b_admin.get(path)
@@ -102,7 +118,7 @@ async def test_no_endpoint_shows_another_practices_data(
             assert not leaked, f"{path} shows practice A's data to practice B: {leaked}"
             # The control: practice A's own admin does see its data where there is any.
             if path in ("/v1/users", "/v1/audit-events", "/v1/patients", "/v1/providers",
-                        "/v1/locations"):
+                        "/v1/locations", "/v1/appointments"):
                 own = await a_admin.get(path)
                 assert any(s in own.text for s in secrets_of_a), path
         checked += 1

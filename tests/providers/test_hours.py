@@ -68,11 +68,22 @@ def test_overlap_on_one_weekday_across_locations() -> None:
 
 
 def test_overlap_at_the_same_location_and_nested() -> None:
+    twice = "workingHours.0 already has monday at SF; use one entry and its break"
     assert problems(entry("monday", "SF", "08:00", "18:00"),
                     entry("monday", "SF", "10:00", "11:00"),
                     entry("monday", "SF", "12:00", "13:00")) == [
+        ("workingHours.1.location", twice),
+        ("workingHours.2.location", twice),
         ("workingHours.1.start", "Overlaps workingHours.0 on monday"),
         ("workingHours.2.start", "Overlaps workingHours.0 on monday")]
+
+
+def test_one_entry_per_weekday_and_location() -> None:
+    # A split day at one site is one entry with a break: the schedule shows one break.
+    assert problems(entry("monday", "SF", "08:00", "12:00"),
+                    entry("monday", "sf", "13:00", "17:00")) == [
+        ("workingHours.1.location",
+         "workingHours.0 already has monday at sf; use one entry and its break")]
 
 
 def test_touching_entries_and_other_days_do_not_overlap() -> None:

@@ -37,7 +37,9 @@ def _read(chart: service.Chart) -> dict[str, Any]:
         "age": chart.age, "emergency_contact": patient.emergency_contact,
         "allergies": patient.allergies, "medications": patient.medications,
         "conditions": patient.conditions, "last_visit": chart.last_visit,
-        "next_appointment": chart.next_appointment, "provider": None,
+        "next_appointment": chart.next_appointment,
+        "provider": ({"id": chart.provider[0], "name": chart.provider[1]}
+                     if chart.provider is not None else None),
         "updated_by": patient.updated_by, **chart.included,
     }).model_dump(mode="json", by_alias=True)
     # An include that was not asked for is absent, not null.
@@ -95,7 +97,8 @@ async def create_patient(body: PatientCreate, session: DbSession, actor: Current
     """Register a patient. Both consents must be true; `patientNumber` is assigned."""
     patient = await service.create_patient(session, actor, data=body)
     chart = service.Chart(patient, service.age_on(patient.date_of_birth,
-                                                  patient.created_at.date()), None, None, {})
+                                                  patient.created_at.date()), None, None, {},
+                          await service.provider_ref(session, patient))
     return _chart_response(chart, 201, {"Location": f"/v1/patients/{patient.id}"})
 
 

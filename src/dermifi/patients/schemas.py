@@ -18,10 +18,14 @@ from dermifi.core.fields import (
 )
 from dermifi.core.schemas import ApiInput, ApiModel, IsoDate, UtcDateTime, not_nullable, refuse_null
 from dermifi.notes.schemas import NoteRead
+from dermifi.scheduling.schemas import AppointmentRead
 
 Gender = Literal["male", "female", "other", "unknown"]
 PatientStatus = Literal["active", "inactive", "pending"]
 ItemList = Annotated[list[Text200], Field(max_length=100)]
+ProviderId = Annotated[str, Field(
+    min_length=1, max_length=64,
+    description="The patient's primary provider: a verified provider of the practice")]
 # From 1900 (the pattern says so), never in the future (which a schema cannot say).
 BirthDate = Annotated[IsoDate, Field(
     json_schema_extra={"pattern": r"^(19|[2-9][0-9])[0-9]{2}-"},
@@ -68,6 +72,7 @@ class PatientCreate(ApiInput):
     allergies: ItemList = Field(default_factory=list)
     medications: ItemList = Field(default_factory=list)
     conditions: ItemList = Field(default_factory=list)
+    primary_provider_id: ProviderId | None = None
     # Both must be true; `const` says so in the schema.
     consent_to_treat: Annotated[StrictBool, Field(json_schema_extra={"const": True})]
     hipaa_consent: Annotated[StrictBool, Field(json_schema_extra={"const": True})]
@@ -101,6 +106,8 @@ class PatientUpdate(ApiInput):
     allergies: ItemList | None = None
     medications: ItemList | None = None
     conditions: ItemList | None = None
+    primary_provider_id: ProviderId | None = Field(None, description=(
+        "A verified provider of the practice (prov_...); null unassigns"))
 
     _refuse_null = field_validator(
         "first_name", "last_name", "date_of_birth", "gender", "allergies", "medications",
@@ -167,8 +174,8 @@ class PatientRead(PatientSummary):
     provider: ProviderRef | None = None
     updated_by: str | None = None
     # Present only when asked for with ?include=...
-    appointments: list[dict[str, Any]] | None = Field(
-        None, description="With include=appointments")
+    appointments: list[AppointmentRead] | None = Field(
+        None, description="With include=appointments: every appointment, latest first")
     prescriptions: list[dict[str, Any]] | None = Field(
         None, description="With include=prescriptions")
     notes: list[NoteRead] | None = Field(None, description="With include=notes")

@@ -14,7 +14,7 @@ from dermifi.auth.actor import Actor
 from dermifi.core.concurrency import check_if_match
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
-from dermifi.core.errors import Conflict, InvalidState, ValidationFailed
+from dermifi.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from dermifi.core.fields import digits_of
 from dermifi.core.filtering import SortOrder
 from dermifi.core.ids import new_id
@@ -23,6 +23,9 @@ from dermifi.core.sequences import next_number
 from dermifi.patients import policies, repository
 from dermifi.patients.models import ACTIVE, Patient
 from dermifi.patients.schemas import DeactivateRequest, PatientCreate, PatientUpdate
+from dermifi.providers import repository as providers_repository
+from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
+from dermifi.providers.models import Provider
 
 RETENTION_YEARS = 7
 INCLUDABLE = ("appointments", "prescriptions", "notes")
@@ -70,6 +73,25 @@ async def _ensure_unique(session: AsyncSession, *, email_key: str | None, identi
         raise Conflict("A matching active patient already exists", details=details)
 
 
+async def _primary_provider(session: AsyncSession, provider_id: str) -> Provider:
+    provider = await providers_repository.get(session, provider_id)
+    if provider is None:
+        raise NotFound("No such provider", details=[{"field": "primaryProviderId",
+                                                     "message": "No such provider"}])
+    if provider.status != PROVIDER_ACTIVE:
+        raise InvalidState("The provider is not verified yet", details=[
+            {"field": "primaryProviderId", "message": "Not active"}])
+    return provider
+
+
+async def provider_ref(session: AsyncSession, patient: Patient) -> tuple[str, str] | None:
+    """The chart's `provider`: the primary provider's id and display name."""
+    if patient.primary_provider_id is None:
+        return None
+    provider = await providers_repository.get(session, patient.primary_provider_id)
+    return (provider.id, provider.display_name) if provider is not None else None
+
+
 async def list_patients(
     session: AsyncSession, actor: Actor, *, page: PageRequest, search: str | None,
     status: str | None, sort_by: str, order: SortOrder,
@@ -96,6 +118,8 @@ async def create_patient(session: AsyncSession, actor: Actor, *, data: PatientCr
     identity_key = _identity_key(data.first_name, data.last_name, data.date_of_birth)
     async with unit_of_work(session):
         await _ensure_unique(session, email_key=email_key, identity_key=identity_key)
+        if data.primary_provider_id is not None:
+            await _primary_provider(session, data.primary_provider_id)
         number = await next_number(session, practice_id=actor.practice_id, name="patient",
                                    year=now.year)
         patient = Patient(
@@ -110,7 +134,7 @@ async def create_patient(session: AsyncSession, actor: Actor, *, data: PatientCr
                                if data.emergency_contact else None),
             insurance=_insurance(data.insurance),
             allergies=list(data.allergies), medications=list(data.medications),
-            conditions=list(data.conditions),
+            conditions=list(data.conditions), primary_provider_id=data.primary_provider_id,
             consent_to_treat=True, hipaa_consent=True, consented_at=now, status=ACTIVE,
             created_at=now, created_by=actor.id, updated_at=now, updated_by=actor.id,
         )
@@ -128,16 +152,25 @@ class Chart:
     last_visit: datetime | None
     next_appointment: datetime | None
     included: dict[str, list[dict[str, Any]]]
+    provider: tuple[str, str] | None = None  # id, display name
 
 
 async def read_chart(session: AsyncSession, actor: Actor, *, patient: Patient,
                      include: Sequence[str] = ()) -> Chart:
+    # Imported here: those domains build on patients (they import this package).
     from dermifi.notes import service as notes_service
+    from dermifi.scheduling import service as scheduling_service
 
     policies.ensure_can_read_demographics(actor)
     included: dict[str, list[dict[str, Any]]] = {}
     async with unit_of_work(session):
-        last_visit = await notes_service.last_visit_at(session, patient_id=patient.id)
+        # The latest visit: a signed note, or a completed appointment without one yet.
+        visits = [await notes_service.last_visit_at(session, patient_id=patient.id),
+                  await scheduling_service.last_completed_at(session, patient_id=patient.id)]
+        last_visit = max((v for v in visits if v is not None), default=None)
+        next_appointment = await scheduling_service.next_appointment_at(
+            session, patient_id=patient.id)
+        provider = await provider_ref(session, patient)
         if "notes" in include:
             # Front desk asked for notes: an empty list, not an error, as for any role that
             # may read the chart but not every part of it.
@@ -145,14 +178,17 @@ async def read_chart(session: AsyncSession, actor: Actor, *, patient: Patient,
                 await notes_service.notes_for_chart(session, actor, patient=patient)
                 if policies.can_read_clinical(actor) else [])
         if "appointments" in include:
-            included["appointments"] = []
+            included["appointments"] = [
+                a.model_dump() for a in await scheduling_service.chart_appointments(
+                    session, actor, patient_id=patient.id)]
         if "prescriptions" in include:
             included["prescriptions"] = []
         await audit_service.record(session, actor, "patient.read", resource_type="patient",
                                    resource_id=patient.id, patient_id=patient.id,
                                    details={"include": sorted(include)})
     today = current_clock().now().date()
-    return Chart(patient, age_on(patient.date_of_birth, today), last_visit, None, included)
+    return Chart(patient, age_on(patient.date_of_birth, today), last_visit, next_appointment,
+                 included, provider)
 
 
 async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patient,
@@ -182,6 +218,10 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
                                          if data.emergency_contact else None)
         if "insurance" in changes:
             patient.insurance = _insurance(data.insurance)
+        if "primary_provider_id" in changes:
+            if data.primary_provider_id is not None:
+                await _primary_provider(session, data.primary_provider_id)
+            patient.primary_provider_id = data.primary_provider_id
         patient.identity_key = _identity_key(patient.first_name, patient.last_name,
                                              patient.date_of_birth)
         if patient.status == ACTIVE and changes.keys() & {
@@ -199,6 +239,8 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
 
 async def deactivate_patient(session: AsyncSession, actor: Actor, *, patient: Patient,
                              data: DeactivateRequest, if_match: str | None) -> Patient:
+    from dermifi.scheduling import service as scheduling_service
+
     policies.ensure_can_edit_demographics(actor)
     async with unit_of_work(session):
         # Re-read under the row lock: the version compared is the one this change replaces.
@@ -216,9 +258,14 @@ async def deactivate_patient(session: AsyncSession, actor: Actor, *, patient: Pa
         patient.updated_at = now
         patient.updated_by = actor.id
         await session.flush()
+        # An inactive patient keeps no place in the book: the times are freed for others.
+        released = await scheduling_service.cancel_upcoming_of(
+            session, actor, patient_id=patient.id, reason="Patient deactivated")
         await audit_service.record(session, actor, "patient.deactivate",
                                    resource_type="patient", resource_id=patient.id,
-                                   patient_id=patient.id, details={"reason": data.reason})
+                                   patient_id=patient.id,
+                                   details={"reason": data.reason,
+                                            "cancelledAppointments": released})
     return patient
 
 

@@ -20,14 +20,25 @@ def template_problems(entries: Sequence[WorkingHoursEntry], exceptions: Sequence
                       *, provider_location_keys: Collection[str]) -> list[ErrorDetail]:
     """Start before end; the break inside the hours; a location of the provider's; no two
     entries of one weekday overlapping (whatever their locations: one person, one place at a
-    time); each day off listed once. Touching entries (12:00-12:00) do not overlap."""
+    time); each day off listed once. Touching entries (12:00-12:00) do not overlap.
+
+    One entry per weekday and location: a day's schedule there is one stretch of hours with
+    one break (the document's shape), so a gap in the day is written as the break."""
     problems: list[ErrorDetail] = []
     by_day: dict[str, list[int]] = defaultdict(list)
+    by_day_and_place: dict[tuple[str, str], int] = {}
     for i, entry in enumerate(entries):
         at = f"workingHours.{i}"
         if entry.location.lower() not in provider_location_keys:
             problems.append(_detail(f"{at}.location",
                                     f"{entry.location} is not one of the provider's locations"))
+        place = (entry.day_of_week, entry.location.lower())
+        if place in by_day_and_place:
+            problems.append(_detail(
+                f"{at}.location", f"workingHours.{by_day_and_place[place]} already has "
+                f"{entry.day_of_week} at {entry.location}; use one entry and its break"))
+        else:
+            by_day_and_place[place] = i
         if entry.start >= entry.end:
             problems.append(_detail(f"{at}.end", "Must be after start"))
             continue

@@ -88,6 +88,14 @@ class Provider(PracticeOwned, Base):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def display_name(self) -> str:
+        """How charts name the provider: "Dr. Emily Johnson" for physicians (MD, DO), else
+        the name and the credential ("Sam Lee, PA-C")."""
+        credentials = {part.strip().upper() for part in self.title.split(",")}
+        name = f"{self.first_name} {self.last_name}"
+        return f"Dr. {name}" if credentials & {"MD", "DO"} else f"{name}, {self.title}"
+
+    @property
     def location_codes(self) -> list[str]:
         return [link.location.code for link in self.location_links]
 

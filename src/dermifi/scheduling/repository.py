@@ -1,0 +1,104 @@
+"""Appointment queries. Practice scoping is applied by the session, like every query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dermifi.locations.models import Location
+from dermifi.scheduling.models import RELEASED, UPCOMING, Appointment
+
+# An appointment and the code and time zone of its location: everything a response needs.
+Booking = tuple[Appointment, Location]
+
+
+def _with_location() -> Select[Appointment, Location]:
+    return select(Appointment, Location).join(Location, Location.id == Appointment.location_id)
+
+
+async def get(session: AsyncSession, appointment_id: str) -> Booking | None:
+    row = (await session.execute(
+        _with_location().where(Appointment.id == appointment_id))).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+def list_statement(*, provider_id: str | None, patient_id: str | None,
+                   location_id: str | None, status: str | None,
+                   starts_from: datetime | None, starts_before: datetime | None
+                   ) -> Select[Any]:
+    """By start, ties by id (pages never repeat or skip a row)."""
+    stmt = select(Appointment)
+    if provider_id is not None:
+        stmt = stmt.where(Appointment.provider_id == provider_id)
+    if patient_id is not None:
+        stmt = stmt.where(Appointment.patient_id == patient_id)
+    if location_id is not None:
+        stmt = stmt.where(Appointment.location_id == location_id)
+    if status is not None:
+        stmt = stmt.where(Appointment.status == status)
+    if starts_from is not None:
+        stmt = stmt.where(Appointment.starts_at >= starts_from)
+    if starts_before is not None:
+        stmt = stmt.where(Appointment.starts_at < starts_before)
+    return stmt.order_by(Appointment.starts_at, Appointment.id)
+
+
+async def locations_of(session: AsyncSession, location_ids: set[str]) -> dict[str, Location]:
+    if not location_ids:
+        return {}
+    rows = await session.scalars(select(Location).where(Location.id.in_(location_ids)))
+    return {loc.id: loc for loc in rows}
+
+
+async def holding_time(session: AsyncSession, *, start: datetime, end: datetime,
+                       provider_id: str | None = None, patient_id: str | None = None,
+                       exclude_id: str | None = None) -> Sequence[Appointment]:
+    """The provider's (or patient's) appointments that hold time overlapping [start, end)."""
+    stmt = select(Appointment).where(
+        Appointment.status.not_in(RELEASED), Appointment.starts_at < end,
+        Appointment.ends_at > start)
+    if provider_id is not None:
+        stmt = stmt.where(Appointment.provider_id == provider_id)
+    if patient_id is not None:
+        stmt = stmt.where(Appointment.patient_id == patient_id)
+    if exclude_id is not None:
+        stmt = stmt.where(Appointment.id != exclude_id)
+    return (await session.scalars(stmt.order_by(Appointment.starts_at))).all()
+
+
+async def of_provider_between(session: AsyncSession, provider_id: str, *, start: datetime,
+                              end: datetime) -> Sequence[Booking]:
+    """Every appointment of the provider starting in [start, end), cancelled ones included."""
+    rows = await session.execute(
+        _with_location().where(Appointment.provider_id == provider_id,
+                               Appointment.starts_at >= start, Appointment.starts_at < end)
+        .order_by(Appointment.starts_at, Appointment.id))
+    return [(a, loc) for a, loc in rows.all()]
+
+
+async def of_patient(session: AsyncSession, patient_id: str) -> Sequence[Booking]:
+    """The patient's appointments, latest start first."""
+    rows = await session.execute(
+        _with_location().where(Appointment.patient_id == patient_id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()))
+    return [(a, loc) for a, loc in rows.all()]
+
+
+async def next_start(session: AsyncSession, patient_id: str, *, after: datetime
+                     ) -> datetime | None:
+    value: datetime | None = await session.scalar(
+        select(func.min(Appointment.starts_at)).where(
+            Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
+            Appointment.starts_at > after))
+    return value
+
+
+async def last_completed_start(session: AsyncSession, patient_id: str) -> datetime | None:
+    value: datetime | None = await session.scalar(
+        select(func.max(Appointment.starts_at)).where(
+            Appointment.patient_id == patient_id, Appointment.status == "completed"))
+    return value

@@ -1,0 +1,468 @@
+"""The appointment book: booking, moving and the visit's life (confirm, check in, complete,
+cancel, no-show), and a provider's day schedule with its free slots.
+
+A provider is never double-booked: the service checks first (to answer with a clear
+message), and the database refuses what a concurrent request slipped in between (an exclusion
+constraint on PostgreSQL; triggers on SQLite, whose writers are serialized anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic.alias_generators import to_camel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dermifi.audit import service as audit_service
+from dermifi.auth.actor import Actor
+from dermifi.core.concurrency import check_if_match
+from dermifi.core.context import current_clock
+from dermifi.core.db import unit_of_work
+from dermifi.core.errors import (
+    Conflict,
+    ErrorDetail,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
+from dermifi.core.ids import new_id
+from dermifi.core.pagination import PageRequest, Pagination, paginate
+from dermifi.locations import service as locations_service
+from dermifi.locations.models import Location
+from dermifi.patients import repository as patients_repository
+from dermifi.patients.models import ACTIVE as PATIENT_ACTIVE
+from dermifi.providers import repository as providers_repository
+from dermifi.providers import service as providers_service
+from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
+from dermifi.providers.models import Provider
+from dermifi.scheduling import policies, repository
+from dermifi.scheduling.calendar import Interval, WorkDay, available_slots, local, work_day
+from dermifi.scheduling.models import (
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    CONFIRMED,
+    NO_SHOW,
+    PATIENT_OVERLAP,
+    PROVIDER_OVERLAP,
+    SCHEDULED,
+    UPCOMING,
+    Appointment,
+)
+from dermifi.scheduling.repository import Booking
+from dermifi.scheduling.schemas import AppointmentCreate, AppointmentRead, AppointmentUpdate
+
+# How far ahead the book is open: a typo in the year must not become a booking in 2062.
+BOOKING_HORIZON = timedelta(days=3 * 366)
+# Dates a schedule can be asked for (time-zone arithmetic outside them is meaningless).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+PROVIDER_BOOKED = "The provider is already booked at that time"
+PATIENT_BOOKED = "The patient already has an appointment at that time"
+
+
+def _now() -> datetime:
+    return current_clock().now()
+
+
+def view(booking: Booking) -> AppointmentRead:
+    appointment, location = booking
+    zone = ZoneInfo(location.time_zone)
+    start = local(appointment.starts_at, zone)
+    return AppointmentRead(
+        id=appointment.id, patient_id=appointment.patient_id,
+        provider_id=appointment.provider_id, location=location.code,
+        time_zone=location.time_zone, start=appointment.starts_at, end=appointment.ends_at,
+        local_date=start.date(), local_time=start.time().replace(tzinfo=None),
+        duration=appointment.duration_minutes, type=appointment.type,
+        status=appointment.status,
+        reason=appointment.reason, notes=appointment.notes,
+        confirmed_at=appointment.confirmed_at, checked_in_at=appointment.checked_in_at,
+        completed_at=appointment.completed_at, cancelled_at=appointment.cancelled_at,
+        cancelled_by=appointment.cancelled_by,
+        cancellation_reason=appointment.cancellation_reason, no_show_at=appointment.no_show_at,
+        created_at=appointment.created_at, created_by=appointment.created_by,
+        updated_at=appointment.updated_at, updated_by=appointment.updated_by,
+    )
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+async def get_readable(session: AsyncSession, actor: Actor, *, appointment_id: str) -> Booking:
+    """The appointment, for the book's readers (else FORBIDDEN), if it belongs to the caller's
+    practice (else NOT_FOUND, as for an id that does not exist)."""
+    policies.ensure_can_read(actor)
+    booking = await repository.get(session, appointment_id)
+    if booking is None:
+        raise NotFound("No such appointment")
+    return booking
+
+
+async def read_appointment(session: AsyncSession, actor: Actor, *, booking: Booking) -> Booking:
+    async with unit_of_work(session):
+        await _audit(session, actor, "appointment.read", booking[0])
+    return booking
+
+
+async def list_appointments(
+    session: AsyncSession, actor: Actor, *, page: PageRequest, provider_id: str | None,
+    patient_id: str | None, location: str | None, status: str | None,
+    starts_from: datetime | None, starts_before: datetime | None,
+) -> tuple[list[Booking], Pagination]:
+    policies.ensure_can_read(actor)
+    if starts_from is not None and starts_before is not None and starts_before <= starts_from:
+        raise ValidationFailed(details=[{"field": "to", "message": "Must be after from"}])
+    async with unit_of_work(session):
+        location_id: str | None = None
+        if location is not None:
+            found = await locations_service.find_by_code(session, location)
+            if found is None:
+                return [], Pagination.build(page, 0)  # no such site: nothing booked there
+            location_id = found.id
+        stmt = repository.list_statement(
+            provider_id=provider_id, patient_id=patient_id, location_id=location_id,
+            status=status, starts_from=starts_from, starts_before=starts_before)
+        rows, pagination = await paginate(session, stmt, page)
+        appointments: Sequence[Appointment] = rows
+        places = await repository.locations_of(session, {a.location_id for a in appointments})
+        await audit_service.record(
+            session, actor, "appointment.list", resource_type="appointment",
+            details={"patientIds": sorted({a.patient_id for a in appointments}),
+                     "returned": len(appointments), "page": page.page})
+    return [(a, places[a.location_id]) for a in appointments], pagination
+
+
+# --- checks shared by booking and moving ----------------------------------------------------
+
+async def _bookable_provider(session: AsyncSession, provider_id: str) -> Provider:
+    provider = await providers_repository.get(session, provider_id)
+    if provider is None:
+        raise NotFound("No such provider",
+                       details=[{"field": "providerId", "message": "No such provider"}])
+    if provider.status != PROVIDER_ACTIVE:
+        raise InvalidState("The provider is not verified yet and cannot be booked",
+                           details=[{"field": "providerId", "message": "Not active"}])
+    return provider
+
+
+async def _location(session: AsyncSession, provider: Provider, code: str | None
+                    ) -> Location | None:
+    if code is None:
+        return None
+    location = await locations_service.find_by_code(session, code)
+    if location is None or location.id not in {link.location_id
+                                               for link in provider.location_links}:
+        raise ValidationFailed(details=[{"field": "location",
+                                         "message": "Not one of the provider's locations"}])
+    return location
+
+
+def _check_start(start: datetime) -> None:
+    """Checked once the ids the request names are known to exist (they answer 404 first)."""
+    if start.second or start.microsecond or start.minute % 5:
+        raise ValidationFailed(details=[{"field": "start", "message": "Must fall on a whole "
+                                         "five minutes (e.g. 09:00, 09:05)"}])
+    now = _now()
+    if start <= now:
+        raise ValidationFailed(details=[{"field": "start", "message": "Must be in the future"}])
+    if start > now + BOOKING_HORIZON:
+        raise ValidationFailed(details=[{"field": "start",
+                                         "message": "The book is open three years ahead"}])
+
+
+async def _work_day_for(session: AsyncSession, provider: Provider, visit: Interval,
+                        location: Location | None) -> WorkDay:
+    """The provider's shift that admits ``visit`` (at ``location``, or wherever the provider
+    works then), else a validation error naming that day's hours."""
+    places = ([location] if location is not None
+              else [link.location for link in provider.location_links])
+    that_day: list[WorkDay] = []
+    for place in places:
+        day = local(visit.start, ZoneInfo(place.time_zone)).date()
+        for shift in await providers_service.shifts_on(session, provider=provider, on=day,
+                                                       location_id=place.id):
+            candidate = work_day(shift, day)
+            if candidate.admits(visit):
+                return candidate
+            that_day.append(candidate)
+    hours = "; ".join(d.describe() for d in that_day) or "no working hours"
+    where = f" at {location.code}" if location is not None and not that_day else ""
+    raise ValidationFailed(
+        "Outside the provider's working hours",
+        details=[{"field": "start", "message": f"The provider works {hours}{where} that day; "
+                  "the appointment must lie within the hours and outside the break"}])
+
+
+async def _ensure_free(session: AsyncSession, appointment: Appointment) -> None:
+    """Checked before writing for a clear answer; the database re-checks at the write."""
+    start, end, own_id = appointment.starts_at, appointment.ends_at, appointment.id
+    with session.no_autoflush:
+        if await repository.holding_time(session, start=start, end=end, exclude_id=own_id,
+                                         provider_id=appointment.provider_id):
+            raise Conflict(PROVIDER_BOOKED, details=[{"field": "start",
+                                                      "message": "Overlaps another booking"}])
+        if await repository.holding_time(session, start=start, end=end, exclude_id=own_id,
+                                         patient_id=appointment.patient_id):
+            raise Conflict(PATIENT_BOOKED, details=[{"field": "start",
+                                                     "message": "Overlaps another booking"}])
+
+
+async def _flush_booking(session: AsyncSession) -> None:
+    """Write, telling the overlap guards' refusals apart (a concurrent booking got there)."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig)
+        if PROVIDER_OVERLAP in text:
+            raise Conflict(PROVIDER_BOOKED) from exc
+        if PATIENT_OVERLAP in text:
+            raise Conflict(PATIENT_BOOKED) from exc
+        raise
+
+
+async def _audit(session: AsyncSession, actor: Actor, action: str, appointment: Appointment,
+                 details: dict[str, Any] | None = None) -> None:
+    await audit_service.record(session, actor, action, resource_type="appointment",
+                               resource_id=appointment.id, patient_id=appointment.patient_id,
+                               details={"providerId": appointment.provider_id,
+                                        **(details or {})})
+
+
+# --- writes --------------------------------------------------------------------------------
+
+async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) -> Booking:
+    policies.ensure_can_manage(actor)
+    visit = Interval(data.start, data.start + timedelta(minutes=data.duration))
+    async with unit_of_work(session):
+        patient = await patients_repository.get(session, data.patient_id)
+        if patient is None:
+            raise NotFound("No such patient",
+                           details=[{"field": "patientId", "message": "No such patient"}])
+        if patient.status != PATIENT_ACTIVE:
+            raise InvalidState("An inactive patient cannot be booked",
+                               details=[{"field": "patientId", "message": "Inactive"}])
+        provider = await _bookable_provider(session, data.provider_id)
+        location = await _location(session, provider, data.location)
+        _check_start(data.start)
+        shift = await _work_day_for(session, provider, visit, location)
+        now = _now()
+        appointment = Appointment(
+            id=new_id("apt"), practice_id=actor.practice_id, patient_id=patient.id,
+            provider_id=provider.id, location_id=shift.shift.location_id,
+            starts_at=visit.start, ends_at=visit.end, duration_minutes=data.duration,
+            type=data.type, status=SCHEDULED, reason=data.reason, notes=data.notes,
+            created_at=now, created_by=actor.id, updated_at=now, updated_by=actor.id)
+        await _ensure_free(session, appointment)
+        session.add(appointment)
+        await _flush_booking(session)
+        await _audit(session, actor, "appointment.create", appointment,
+                     {"locationId": appointment.location_id, "type": appointment.type})
+        booking = await repository.get(session, appointment.id)
+    assert booking is not None
+    return booking
+
+
+async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
+                     data: AppointmentUpdate, if_match: str | None) -> Booking:
+    """Move an upcoming appointment (time, length, provider, location) or correct its type,
+    reason or notes. A move is checked like a new booking."""
+    policies.ensure_can_manage(actor)
+    appointment = booking[0]
+    changes = data.model_dump(exclude_unset=True)
+    async with unit_of_work(session):
+        await session.refresh(appointment, with_for_update=True)
+        check_if_match(if_match, appointment.version)
+        if appointment.status not in UPCOMING:
+            raise InvalidState(f"A {appointment.status} appointment can no longer be changed")
+        moves = changes.keys() & {"provider_id", "location", "start", "duration"}
+        if moves:
+            start = data.start if data.start is not None else appointment.starts_at
+            minutes = data.duration if data.duration is not None else appointment.duration_minutes
+            provider = await _bookable_provider(session, data.provider_id
+                                                or appointment.provider_id)
+            _check_start(start)
+            if "location" in changes:
+                location = await _location(session, provider, data.location)
+            elif provider.id == appointment.provider_id:
+                location = await locations_service.get(session, appointment.location_id)
+            else:
+                location = None  # another provider: wherever they work at that time
+            visit = Interval(start, start + timedelta(minutes=minutes))
+            shift = await _work_day_for(session, provider, visit, location)
+            appointment.provider_id = provider.id
+            appointment.location_id = shift.shift.location_id
+            appointment.starts_at, appointment.ends_at = visit.start, visit.end
+            appointment.duration_minutes = minutes
+            await _ensure_free(session, appointment)
+        for field in ("type", "reason", "notes"):
+            if field in changes:
+                setattr(appointment, field, getattr(data, field))
+        appointment.updated_at = _now()
+        appointment.updated_by = actor.id
+        await _flush_booking(session)
+        await _audit(session, actor, "appointment.update", appointment,
+                     {"fields": sorted(to_camel(f) for f in changes)})
+        moved = await repository.get(session, appointment.id)
+    assert moved is not None
+    return moved
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    allowed_from: tuple[str, ...]
+    to: str
+
+
+CONFIRM = Transition("confirm", (SCHEDULED,), CONFIRMED)
+CHECK_IN = Transition("check_in", UPCOMING, CHECKED_IN)
+COMPLETE = Transition("complete", (CHECKED_IN,), COMPLETED)
+CANCEL = Transition("cancel", UPCOMING, CANCELLED)
+MARK_NO_SHOW = Transition("no_show", UPCOMING, NO_SHOW)
+
+
+def _check_timing(transition: Transition, appointment: Appointment, location: Location,
+                  now: datetime) -> None:
+    if transition is CHECK_IN:
+        zone = ZoneInfo(location.time_zone)
+        if local(now, zone).date() < local(appointment.starts_at, zone).date():
+            raise InvalidState("Check-in opens on the day of the appointment")
+    if transition is MARK_NO_SHOW and now < appointment.starts_at:
+        raise InvalidState("A patient can be marked a no-show only once the start has passed")
+
+
+async def advance(session: AsyncSession, actor: Actor, *, booking: Booking,
+                  transition: Transition, if_match: str | None,
+                  reason: str | None = None) -> Booking:
+    """Move the appointment along its life. Each step is allowed from its states only
+    (``INVALID_STATE`` otherwise), and two racing steps cannot both apply: the row is
+    locked and re-read first."""
+    policies.ensure_can_manage(actor)
+    appointment, location = booking
+    async with unit_of_work(session):
+        await session.refresh(appointment, with_for_update=True)
+        check_if_match(if_match, appointment.version)
+        if appointment.status not in transition.allowed_from:
+            allowed = " or ".join(s.replace("_", " ") for s in transition.allowed_from)
+            raise InvalidState(f"Only a {allowed} appointment can be "
+                               f"{transition.to.replace('_', ' ')}; this one is "
+                               f"{appointment.status.replace('_', ' ')}")
+        now = _now()
+        _check_timing(transition, appointment, location, now)
+        appointment.status = transition.to
+        stamp = {CONFIRMED: "confirmed_at", CHECKED_IN: "checked_in_at",
+                 COMPLETED: "completed_at", CANCELLED: "cancelled_at", NO_SHOW: "no_show_at"}
+        setattr(appointment, stamp[transition.to], now)
+        if transition is CANCEL:
+            appointment.cancelled_by = actor.id
+            appointment.cancellation_reason = reason
+        appointment.updated_at = now
+        appointment.updated_by = actor.id
+        await session.flush()
+        await _audit(session, actor, f"appointment.{transition.action}", appointment)
+    return appointment, location
+
+
+# --- the day schedule ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DayScheduleView:
+    provider_id: str
+    day: date
+    location_code: str | None
+    hours: WorkDay | None
+    visits: list[tuple[time, Appointment]]
+    slots: list[time]
+
+
+async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provider, on: date,
+                       location_code: str | None) -> DayScheduleView:
+    """The provider's day at a location (or wherever they work that day): the hours, the
+    appointments that hold time, and the 30-minute slots still free."""
+    policies.ensure_can_read(actor)
+    if not FIRST_DAY <= on <= LAST_DAY:
+        raise ValidationFailed(details=[{"field": "date",
+                                         "message": "Must be between 1900 and 2100"}])
+    async with unit_of_work(session):
+        location: Location | None = None
+        if location_code is not None:
+            location = await locations_service.find_by_code(session, location_code)
+            if location is None:
+                raise ValidationFailed(details=[{"field": "location",
+                                                 "message": "No such location"}])
+        shifts = await providers_service.shifts_on(
+            session, provider=provider, on=on,
+            location_id=location.id if location is not None else None)
+        if location is None and len({s.location_id for s in shifts}) > 1:
+            codes = " and ".join(s.location_code for s in shifts)
+            raise ValidationFailed(details=[ErrorDetail(
+                field="location", message=f"The provider works at {codes} that day; "
+                "name the location")])
+        hours = work_day(shifts[0], on) if shifts else None
+        # Wide enough for any time zone's day; filtered to the local date below.
+        around = datetime.combine(on, time(), tzinfo=ZoneInfo("UTC"))
+        nearby = await repository.of_provider_between(
+            session, provider.id, start=around - timedelta(days=1),
+            end=around + timedelta(days=2))
+        visits: list[tuple[time, Appointment]] = []
+        for appointment, place in nearby:
+            starts = local(appointment.starts_at, ZoneInfo(place.time_zone))
+            wanted = location.id if location is not None else (
+                hours.shift.location_id if hours is not None else None)
+            if (starts.date() == on and appointment.status != CANCELLED
+                    and (wanted is None or place.id == wanted)):
+                visits.append((starts.time().replace(tzinfo=None), appointment))
+        # Every booking holds the provider, wherever it is: one person, one place at a time.
+        booked = [Interval(a.starts_at, a.ends_at) for a, _ in nearby if a.holds_time]
+        slots = available_slots(hours, booked, now=_now()) if hours is not None else []
+        code = (location.code if location is not None
+                else hours.shift.location_code if hours is not None else None)
+        await audit_service.record(
+            session, actor, "provider.schedule.read", resource_type="provider",
+            resource_id=provider.id,
+            details={"date": on.isoformat(), "locationCode": code,
+                     "patientIds": sorted({a.patient_id for _, a in visits})})
+    return DayScheduleView(provider.id, on, code, hours, visits, slots)
+
+
+# --- for the patient's chart ---------------------------------------------------------------
+
+async def chart_appointments(session: AsyncSession, actor: Actor, *, patient_id: str
+                             ) -> list[AppointmentRead]:
+    """The patient's appointments for ``include=appointments``, latest first; none for a
+    role that may not read the book."""
+    if not policies.can_read(actor):
+        return []
+    return [view(b) for b in await repository.of_patient(session, patient_id)]
+
+
+async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id: str,
+                             reason: str) -> int:
+    """Cancel the patient's appointments still ahead (the patient was deactivated): their
+    times are free for others. Runs inside the caller's unit of work; each is audited."""
+    now = _now()
+    cancelled = 0
+    for appointment, _ in await repository.of_patient(session, patient_id):
+        if appointment.status in UPCOMING and appointment.starts_at > now:
+            appointment.status = CANCELLED
+            appointment.cancelled_at = appointment.updated_at = now
+            appointment.cancelled_by = appointment.updated_by = actor.id
+            appointment.cancellation_reason = reason
+            await session.flush()
+            await _audit(session, actor, "appointment.cancel", appointment,
+                         {"reason": "patient_deactivated"})
+            cancelled += 1
+    return cancelled
+
+
+async def next_appointment_at(session: AsyncSession, *, patient_id: str) -> datetime | None:
+    return await repository.next_start(session, patient_id, after=_now())
+
+
+async def last_completed_at(session: AsyncSession, *, patient_id: str) -> datetime | None:
+    return await repository.last_completed_start(session, patient_id)
