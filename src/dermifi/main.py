@@ -32,6 +32,7 @@ from dermifi.photos.router import router as photos_router
 from dermifi.photos.storage import storage_from_settings
 from dermifi.providers.router import router as providers_router
 from dermifi.scheduling.router import router as scheduling_router
+from dermifi.scheduling.router import schedule_router
 from dermifi.users.router import router as users_router
 
 MAX_JSON_BODY = 1024 * 1024
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(providers_router)
     api.include_router(locations_router)
     api.include_router(scheduling_router)
+    api.include_router(schedule_router)
     app.include_router(api)
     app.include_router(health_router)
     if settings.enable_bench_routes:

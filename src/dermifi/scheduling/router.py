@@ -29,6 +29,9 @@ from dermifi.scheduling.schemas import (
 )
 
 router = APIRouter(tags=["appointments"])
+# The day schedule is read from the provider's URL: listed with the providers in the docs
+# (one tag only: Swagger UI shows an operation once per tag).
+schedule_router = APIRouter(tags=["providers"])
 
 IdFilter = Annotated[str | None, Query(min_length=1, max_length=64)]
 LocationFilter = Annotated[str | None, Query(max_length=40, pattern=LOCATION_CODE_PATTERN,
@@ -153,8 +156,8 @@ async def mark_no_show(booking: ReadableAppointment, session: DbSession, actor: 
     return await _advance(service.MARK_NO_SHOW, booking, session, actor, if_match)
 
 
-@router.get("/providers/{provider_id}/schedule", response_model=ProviderSchedule,
-            responses=error_responses(404), tags=["providers"])
+@schedule_router.get("/providers/{provider_id}/schedule", response_model=ProviderSchedule,
+                     responses=error_responses(404))
 async def provider_schedule(
     provider: ScheduledProvider, session: DbSession, actor: CurrentUser,
     on: Annotated[IsoDate, Query(alias="date", description="The day, YYYY-MM-DD (1900-2100), "
