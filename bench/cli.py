@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from bench import machine
+from bench.explain import explain_queries, explain_table
 from bench.load import Job, LoadProcesses, event_loop_name
 from bench.patients_data import load_patients
 from bench.report import Outcome, table, write_json
@@ -62,8 +63,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=None, metavar="N",
                         help="requests per cheap endpoint (default 2000; 300 with --quick); "
                              "login gets a tenth, each one being an argon2id verify")
-    parser.add_argument("--concurrency", type=int, default=16, metavar="N",
-                        help="requests in flight (default 16)")
+    parser.add_argument("--concurrency", default="16", metavar="N[,N]",
+                        help="requests in flight (default 16); several levels, e.g. 16,1, "
+                             "measure every scenario at each on the same deployment (1 in "
+                             "flight shows latency without queueing)")
     parser.add_argument("--only", metavar="NAME[,NAME]", default="",
                         help=f"run only these scenarios ({names})")
     parser.add_argument("--quick", action="store_true",
@@ -93,18 +96,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "(default 100000)")
     parser.add_argument("--million", action="store_const", const=1_000_000, dest="patients",
                         help="load 1,000,000 patients instead")
+    parser.add_argument("--explain", action="store_true",
+                        help="PostgreSQL: after loading the patients, print the server-side "
+                             "time of every query each patient list/search shape sends "
+                             "(EXPLAIN ANALYZE)")
     args = parser.parse_args(argv)
 
+    try:
+        args.concurrency_levels = [int(n) for n in args.concurrency.split(",")]
+    except ValueError:
+        parser.error(f"--concurrency takes N or N,N,..., not {args.concurrency!r}")
     if args.requests is None:
         args.requests = QUICK_REQUESTS if args.quick else 2000
     if args.max_seconds is None:
         args.max_seconds = QUICK_MAX_SECONDS if args.quick else 60.0
-    for name, value in (("--requests", args.requests), ("--concurrency", args.concurrency),
+    for name, value in (("--requests", args.requests),
+                        ("--concurrency", min(args.concurrency_levels)),
                         ("--clients", args.clients), ("--workers", args.workers)):
         if value < 1:
             parser.error(f"{name} must be at least 1")
     if args.max_seconds <= 0 or args.timeout <= 0:
         parser.error("--max-seconds and --timeout must be positive")
+    if args.explain and not args.postgres:
+        parser.error("--explain needs --postgres")
     if args.warmup is not None and args.warmup < 0:
         parser.error("--warmup must be 0 or more")
     args.extra_env = {}
@@ -151,7 +165,8 @@ def machine_facts(db: Database, env: dict[str, str], args: argparse.Namespace) -
                    f"{'s' if args.workers > 1 else ''}), fastapi {machine.version('fastapi')}"),
         "password_hashing": _argon2(env),
         "client": (f"httpx {machine.version('httpx')} on {event_loop_name()}, {args.clients} "
-                   f"process{'es' if args.clients > 1 else ''}, {args.concurrency} in flight"),
+                   f"process{'es' if args.clients > 1 else ''}, "
+                   f"{' then '.join(map(str, args.concurrency_levels))} in flight"),
         "busy_before_start": (f"{busy:.2f} of {machine.nproc()} cores (load average "
                               f"{machine.load_average()})" if busy is not None
                               else f"load average {machine.load_average()}"),
@@ -213,14 +228,15 @@ def run_setup_hook(scenario: Scenario, ctx: Context, timeout: float) -> Context:
 # --- measuring -----------------------------------------------------------------------------
 
 def measure(pool: LoadProcesses, server: ServerProcess, scenario: Scenario,
-            ctx: Context, args: argparse.Namespace) -> Outcome:
+            ctx: Context, args: argparse.Namespace, concurrency: int) -> Outcome:
     planned = scenario.requests_for(args.requests)
     warmup_requests = (args.warmup if args.warmup is not None
-                       else min(planned, max(args.concurrency, planned // 10)))
-    print(f"  {scenario.name:<10} warm-up {warmup_requests}, measuring {planned} "
-          f"({scenario.method} {scenario.path})", file=sys.stderr, flush=True)
+                       else min(planned, max(concurrency, planned // 10)))
+    print(f"  {scenario.name:<10} warm-up {warmup_requests}, measuring {planned} at "
+          f"{concurrency} in flight ({scenario.method} {scenario.path})", file=sys.stderr,
+          flush=True)
     job = Job(scenario=scenario.name, ctx=ctx, requests=warmup_requests,
-              concurrency=args.concurrency, max_seconds=min(args.max_seconds, MAX_WARMUP_SECONDS),
+              concurrency=concurrency, max_seconds=min(args.max_seconds, MAX_WARMUP_SECONDS),
               request_timeout=args.timeout)
     warmup = pool.run(job)
 
@@ -232,7 +248,7 @@ def measure(pool: LoadProcesses, server: ServerProcess, scenario: Scenario,
     server_cpu = (cpu_after - cpu_before
                   if cpu_before is not None and cpu_after is not None else None)
     return Outcome(scenario, planned, measured, warmup, server_cpu, window,
-                   machine.busy_cores_between(machine_before, machine_after))
+                   machine.busy_cores_between(machine_before, machine_after), concurrency)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -273,6 +289,11 @@ def run(args: argparse.Namespace) -> int:
             facts["patients_loaded"] = args.patients
             facts["patients_load_seconds"] = round(seconds, 1)
             print(f"loaded in {seconds:.1f} s", file=sys.stderr, flush=True)
+        explained: list[dict[str, Any]] = []
+        if args.explain:
+            print("explaining the patient list and search queries ...", file=sys.stderr,
+                  flush=True)
+            explained = asyncio.run(explain_queries(db.url, practice_id))
         server = ServerProcess(env, tmp / "server.log", workers=args.workers)
         cleanup.callback(server.stop)
         try:
@@ -286,18 +307,30 @@ def run(args: argparse.Namespace) -> int:
         pool = cleanup.enter_context(LoadProcesses(args.clients))
 
         outcomes: list[Outcome] = []
-        for scenario in scenarios:
-            outcomes.append(measure(pool, server, scenario, run_setup_hook(scenario, ctx,
-                                                                           args.timeout), args))
+        for level in args.concurrency_levels:
+            for scenario in scenarios:
+                outcomes.append(measure(pool, server, scenario,
+                                        run_setup_hook(scenario, ctx, args.timeout), args, level))
         server_log = server.log_tail()
 
-    baseline = next((o for o in outcomes if o.scenario.baseline), None)
-    print()
-    print(f"{args.concurrency} requests in flight; latency measured at the client over 2xx "
-          f"answers; +p50/+CPU are over {baseline.scenario.path if baseline else 'no baseline'}"
-          "; CPU columns are shares of one core: the server process, the load generator, and "
-          "everything else on the machine")
-    print(table(outcomes, baseline))
+    if explained:
+        print()
+        print("Server-side time of each query a list or search sends (EXPLAIN ANALYZE on the "
+              "loaded database, median of the runs, warm cache):")
+        print(explain_table(explained))
+    baselines: dict[int, Outcome] = {}
+    for level in args.concurrency_levels:
+        at_level = [o for o in outcomes if o.concurrency == level]
+        baseline = next((o for o in at_level if o.scenario.baseline), None)
+        if baseline is not None:
+            baselines[level] = baseline
+        print()
+        print(f"{level} request{'s' if level > 1 else ''} in flight; latency measured at the "
+              "client over 2xx answers; +p50/+CPU are over "
+              f"{baseline.scenario.path if baseline else 'no baseline'}; CPU columns are shares "
+              "of one core: the server process, the load generator, and everything else on "
+              "the machine")
+        print(table(at_level, baseline))
     if any(o.measured.hit_time_limit for o in outcomes):
         print(f"* stopped at the {args.max_seconds:.0f} s time limit before all requests were "
               "sent (--max-seconds)")
@@ -312,13 +345,14 @@ def run(args: argparse.Namespace) -> int:
             "started_at": started_at.isoformat(),
             "ok": ok,
             "machine": facts,
-            "config": {"requests": args.requests, "concurrency": args.concurrency,
+            "config": {"requests": args.requests, "concurrency": args.concurrency_levels,
                        "clients": args.clients, "workers": args.workers,
                        "max_seconds": args.max_seconds, "timeout": args.timeout,
                        "quick": args.quick, "only": args.only_names,
                        "backend": db.backend},
             "notes": [NO_MFA_NOTE],
-            "results": [o.to_json(baseline) for o in outcomes],
+            "results": [o.to_json(baselines.get(o.concurrency)) for o in outcomes],
+            "explain": explained,
         })
         shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
         print(f"\nresults: {shown}")

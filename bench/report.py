@@ -35,6 +35,7 @@ class Outcome:
     server_cpu_s: float | None
     window_s: float  # the parent's view of the measured phase, for the server's CPU share
     machine_busy_cores: float | None  # every process's CPU over the window, in cores
+    concurrency: int  # requests in flight
 
     @property
     def errors(self) -> int:
@@ -96,6 +97,7 @@ class Outcome:
             "method": self.scenario.method,
             "path": self.scenario.path,
             "description": self.scenario.description,
+            "concurrency": self.concurrency,
             "requests_planned": self.planned,
             "requests": self.measured.requests,
             "errors": self.measured.errors,

@@ -60,9 +60,29 @@ class Page(ApiModel, Generic[T]):
 
 
 async def paginate(
-    session: AsyncSession, stmt: Select[Any], request: PageRequest,
+    session: AsyncSession, stmt: Select[Any], request: PageRequest, *,
+    total: int | None = None, total_in_rows: bool = False,
 ) -> tuple[Sequence[Any], Pagination]:
-    """Run ``stmt`` for one page. The statement must already carry a total order (ties by id)."""
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = (await session.scalars(stmt.limit(request.limit).offset(request.offset))).all()
-    return rows, Pagination.build(request, int(total or 0))
+    """Run ``stmt`` for one page; the rows are its first column. The statement must already
+    carry a total order (ties by id).
+
+    The total is counted with a second query unless it is known another way:
+    ``total``, the number of rows ``stmt`` selects, kept by the caller (a maintained counter);
+    ``total_in_rows``, ``stmt``'s last column holds that number on every row (a count over
+    the same materialized set the page is taken from, so one scan answers both)."""
+    page = stmt.limit(request.limit).offset(request.offset)
+    if total_in_rows:
+        result = (await session.execute(page)).all()
+        rows: Sequence[Any] = [row[0] for row in result]
+        if result and total is None:
+            total = int(result[0][-1])
+    else:
+        rows = (await session.scalars(page)).all()
+    if total is None:
+        if len(rows) < request.limit and (rows or request.offset == 0):
+            # A short page is the last one: the rows before it and on it are all there are.
+            total = request.offset + len(rows)
+        else:
+            total = int(await session.scalar(
+                select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    return rows, Pagination.build(request, total)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dermifi.core.db import Base, PortableJSON, PracticeOwned, UTCDateTime
@@ -23,9 +23,6 @@ class Patient(PracticeOwned, Base):
         Index("uq_patient_practice_id_identity_key", "practice_id", "identity_key", unique=True,
               postgresql_where=text("status = 'active'"),
               sqlite_where=text("status = 'active'")),
-        Index("ix_patient_practice_id_last_name_id", "practice_id", "last_name", "id"),
-        Index("ix_patient_practice_id_first_name_id", "practice_id", "first_name", "id"),
-        Index("ix_patient_practice_id_created_at_id", "practice_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -62,3 +59,50 @@ class Patient(PracticeOwned, Base):
     data_retention_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# Lists and searches read the next two tables, never the wide patient rows: an exact total
+# over a million charts must count narrow rows (or read one counter), not recheck JSON-laden
+# ones. Both are derived from ``patient`` in the flush that writes it (patients/projection.py).
+
+class PatientSearch(PracticeOwned, Base):
+    """One narrow row per patient: what search matches on and what lists sort by."""
+
+    __tablename__ = "patient_search"
+    __table_args__ = (
+        Index("ix_patient_search_practice_id_last_name_id", "practice_id", "last_name", "id"),
+        Index("ix_patient_search_practice_id_first_name_id", "practice_id", "first_name", "id"),
+        Index("ix_patient_search_practice_id_created_at_id", "practice_id", "created_at", "id"),
+        # With the status after the practice, a status filter stays an ordered index scan.
+        Index("ix_patient_search_practice_id_status_last_name_id", "practice_id", "status",
+              "last_name", "id"),
+        Index("ix_patient_search_practice_id_status_first_name_id", "practice_id", "status",
+              "first_name", "id"),
+        Index("ix_patient_search_practice_id_status_created_at_id", "practice_id", "status",
+              "created_at", "id"),
+    )
+
+    # Patients are never erased (deactivation only); the key makes an erase fail loudly
+    # instead of leaving a search row and a count behind.
+    id: Mapped[str] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    # Every index here leads with the practice; the mixin's own index would only cost writes.
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"))
+    status: Mapped[str] = mapped_column(String(10))
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # lower(first_name || ' ' || last_name || ' ' || email_key): a search word never holds a
+    # space, so it matches this text exactly when it matches one of the three parts.
+    terms: Mapped[str] = mapped_column(String(460))
+    phone_digits: Mapped[str | None] = mapped_column(String(20))
+
+
+class PatientCount(PracticeOwned, Base):
+    """Patients per practice and status, moved in the transaction that creates a patient or
+    changes its status: the total of an unfiltered or status-only list is one row read."""
+
+    __tablename__ = "patient_count"
+
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practice.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

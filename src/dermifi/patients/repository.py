@@ -4,16 +4,17 @@ policies' job, so every staff role reads the same rows here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.core.filtering import SortOrder, apply_sort
-from dermifi.patients.models import Patient
+from dermifi.patients.models import Patient, PatientCount, PatientSearch
 
-SORTABLE = {"lastName": Patient.last_name, "firstName": Patient.first_name,
-            "createdAt": Patient.created_at}
+SORTABLE = {"lastName": PatientSearch.last_name, "firstName": PatientSearch.first_name,
+            "createdAt": PatientSearch.created_at}
 
 
 async def get(session: AsyncSession, patient_id: str, *, for_update: bool = False
@@ -29,31 +30,70 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+async def get_many(session: AsyncSession, ids: Sequence[str]) -> list[Patient]:
+    """These patients, in the order of ``ids``."""
+    found = {p.id: p for p in await session.scalars(select(Patient).where(Patient.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 def search_condition(search: str) -> Any:
     """Every word must match a first or last name or the email; a query of digits (and
     phone punctuation only) matches phone numbers by their digits."""
     digits = re.sub(r"\D", "", search)
     if digits and re.fullmatch(r"[\d\s()+.\-]+", search):
-        return Patient.phone_digits.like(_like(digits), escape="\\")
-    words = search.lower().split()
-    per_word = [
-        or_(Patient.first_name.ilike(_like(w), escape="\\"),
-            Patient.last_name.ilike(_like(w), escape="\\"),
-            Patient.email_key.like(_like(w), escape="\\"))
-        for w in words
-    ]
-    return and_(*per_word)
+        return PatientSearch.phone_digits.like(_like(digits), escape="\\")
+    # ``terms`` is lower() of the names and email; lower() of the word too, as ILIKE did.
+    return and_(*[PatientSearch.terms.like(func.lower(_like(w)), escape="\\")
+                  for w in search.lower().split()])
 
 
-def list_statement(*, search: str | None, status: str | None, sort_by: str,
-                   order: SortOrder) -> Select[Any]:
-    stmt = select(Patient)
-    if search:
-        stmt = stmt.where(search_condition(search))
+def list_statement(*, status: str | None, sort_by: str, order: SortOrder) -> Select[Any]:
+    """Ids of the practice's patients in list order: an ordered scan of one of the search
+    table's indexes, stopped at the page."""
+    stmt = select(PatientSearch.id)
     if status:
-        stmt = stmt.where(Patient.status == status)
+        stmt = stmt.where(PatientSearch.status == status)
     return apply_sort(stmt, sort_by=sort_by, order=order, allowed=SORTABLE,
-                      tiebreaker=Patient.id)
+                      tiebreaker=PatientSearch.id)
+
+
+def search_statement(*, search: str, status: str | None, sort_by: str,
+                     order: SortOrder) -> Select[Any]:
+    """Ids of the matching patients in list order, each row with the number of matches.
+
+    The matches are collected once (a materialized CTE) from the trigram index, then
+    counted and sorted. Left to itself the planner may instead walk a sort index and filter
+    it, betting that matches are spread evenly through the order; a surname search sorted by
+    last name is the case where they are not, and the walk reads most of the table."""
+    conditions = [search_condition(search)]
+    if status:
+        conditions.append(PatientSearch.status == status)
+    matches = (select(PatientSearch.id, SORTABLE[sort_by].label("sort_key"))
+               .where(*conditions)
+               .cte("matches").prefix_with("MATERIALIZED", dialect="postgresql"))
+    total = select(func.count()).select_from(matches).scalar_subquery()
+    # Ties by id in the same direction, as apply_sort orders every other list.
+    keys = (matches.c.sort_key, matches.c.id)
+    return select(matches.c.id, total).order_by(
+        *(key.desc() if order == "desc" else key.asc() for key in keys))
+
+
+async def plan_for_each_search(session: AsyncSession) -> None:
+    """Have PostgreSQL plan this transaction's searches for their actual words.
+
+    Statements are prepared and cached per connection, and after a few runs PostgreSQL may
+    settle on one generic plan that ignores the pattern: fine for "rivera", a scan of the
+    whole trigram index for "jo", whose two letters hold no trigram to look up."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+async def count_with_status(session: AsyncSession, status: str | None) -> int:
+    """The practice's patients (of this status), from the maintained counts."""
+    stmt = select(func.coalesce(func.sum(PatientCount.count), 0))
+    if status:
+        stmt = stmt.where(PatientCount.status == status)
+    return int(await session.scalar(stmt) or 0)
 
 
 async def find_active_duplicate(session: AsyncSession, *, email_key: str | None,

@@ -97,9 +97,18 @@ async def list_patients(
     status: str | None, sort_by: str, order: SortOrder,
 ) -> tuple[Sequence[Patient], Pagination]:
     policies.ensure_can_read_demographics(actor)
-    stmt = repository.list_statement(search=search, status=status, sort_by=sort_by, order=order)
     async with unit_of_work(session):
-        patients, pagination = await paginate(session, stmt, page)
+        if search:
+            await repository.plan_for_each_search(session)
+            ids, pagination = await paginate(session, repository.search_statement(
+                search=search, status=status, sort_by=sort_by, order=order), page,
+                total_in_rows=True)
+        else:
+            # Kept by every patient write: one row read instead of a count over all of them.
+            ids, pagination = await paginate(session, repository.list_statement(
+                status=status, sort_by=sort_by, order=order), page,
+                total=await repository.count_with_status(session, status))
+        patients = await repository.get_many(session, ids)
         # The search text itself may be a name: record that a search ran, never its words.
         await audit_service.record(
             session, actor, "patient.list", resource_type="patient",
