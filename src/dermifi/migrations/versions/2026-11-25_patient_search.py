@@ -8,8 +8,8 @@ total of an unfiltered or status-only list is one row read. Both are backfilled 
 the existing patients; the patient table's own sort and trigram indexes, which nothing reads
 any more, are dropped.
 
-Revision ID: 0005s
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-25 16:40:00.000000
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 
 import dermifi.core.db
 
-revision: str = '0005s'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
