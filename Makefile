@@ -35,8 +35,11 @@ run: migrate
 	$(BIN)/dermifi seed-demo --if-empty
 	$(BIN)/dermifi serve --host 127.0.0.1 --port 8000
 
+# One pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

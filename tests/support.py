@@ -17,7 +17,23 @@ from dermifi.core.config import Settings
 
 POSTGRES_URL = os.environ.get("DERMIFI_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("DERMIFI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url_of_this_worker(base: str) -> str:
+    """Tests empty their Redis database: under pytest-xdist each worker gets its own, counting
+    down from the configured one (gw0 -> /15, gw1 -> /14, ...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return base
+    parts = urlsplit(base)
+    database = int(parts.path.lstrip("/") or 0) - int(worker[2:])
+    if database < 0:
+        raise RuntimeError(f"no Redis database left for xdist worker {worker} below {base}")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+REDIS_URL = _redis_url_of_this_worker(
+    os.environ.get("DERMIFI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdef0123456789"
 TEST_PASSWORD = "saffron-lantern-quietly-47"
 

@@ -95,7 +95,10 @@ async def delete_chart(state: AppState, patient_id: str) -> None:
     """Another connection removes the chart (patients are never erased by the API; this stands
     for any concurrent change that makes the photo's row fail its constraints)."""
     async with state.engine.begin() as conn:
-        await conn.execute(text("DELETE FROM patient WHERE id = :p"), {"p": patient_id})
+        # Its search row first: that row's foreign key would refuse the chart's removal.
+        for table in ("patient_search", "patient"):
+            await conn.execute(text(f"DELETE FROM {table} WHERE id = :p"),
+                               {"p": patient_id})
 
 
 class HookedStorage:

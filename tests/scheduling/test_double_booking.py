@@ -7,12 +7,13 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dermifi.core.db import scope_to_practice
+from dermifi.core.db import scope_to_practice, unit_of_work
 from dermifi.core.ids import new_id
 from dermifi.core.state import AppState
+from dermifi.providers.models import Provider, WorkingHours
 from dermifi.scheduling.models import PATIENT_OVERLAP, PROVIDER_OVERLAP, Appointment
 from tests.auth.test_login import assert_error
 from tests.factories.providers import create_provider, valid_npi
@@ -99,3 +100,24 @@ async def test_the_database_refuses_reviving_a_cancelled_overlap(book: Book,
     async with state.sessionmaker() as session, session.begin():
         with pytest.raises(IntegrityError, match=PROVIDER_OVERLAP):
             await session.execute(revive)
+
+
+async def test_a_booking_waits_for_a_change_of_the_hours(book: Book, state: AppState) -> None:
+    """Hours being replaced and a booking in them at once: the booking waits for the new
+    hours (it takes a shared lock on the provider, which the replacement holds exclusively)
+    and is judged by them, never by the hours that were just removed."""
+    async with state.sessionmaker() as session:
+        scope_to_practice(session, book.desk.practice_id)
+        async with unit_of_work(session):
+            await session.execute(select(Provider).where(Provider.id == book.provider["id"])
+                                  .with_for_update())
+            await session.execute(delete(WorkingHours).where(
+                WorkingHours.provider_id == book.provider["id"],
+                WorkingHours.day_of_week == 5))  # 2024-01-20 is a Saturday
+            booking = asyncio.create_task(book.desk.post(
+                "/v1/appointments", json=book.booking(at(DOCUMENT_DAY, "09:00"))))
+            await asyncio.sleep(1.0)
+            assert not booking.done()
+        response = await booking
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert "no working hours" in str(error["details"])

@@ -17,11 +17,15 @@ SORTABLE = {"lastName": PatientSearch.last_name, "firstName": PatientSearch.firs
             "createdAt": PatientSearch.created_at}
 
 
-async def get(session: AsyncSession, patient_id: str, *, for_update: bool = False
-              ) -> Patient | None:
+async def get(session: AsyncSession, patient_id: str, *, for_update: bool = False,
+              share_lock: bool = False) -> Patient | None:
+    """``share_lock``: hold the row against changes (deactivation) until the transaction
+    ends, without blocking other holders (FOR SHARE)."""
     stmt = select(Patient).where(Patient.id == patient_id)
     if for_update:
         stmt = stmt.with_for_update()
+    elif share_lock:
+        stmt = stmt.with_for_update(read=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

@@ -13,9 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dermifi.providers.models import DayOff, Provider, ProviderLocation, WorkingHours
 
 
-async def get(session: AsyncSession, provider_id: str) -> Provider | None:
-    return (await session.scalars(select(Provider).where(Provider.id == provider_id))
-            ).one_or_none()
+async def get(session: AsyncSession, provider_id: str, *, share_lock: bool = False
+              ) -> Provider | None:
+    """``share_lock``: hold the row against changes (working hours, status) until the
+    transaction ends, without blocking other holders (FOR SHARE; SQLite serializes writers)."""
+    stmt = select(Provider).where(Provider.id == provider_id)
+    if share_lock:
+        stmt = stmt.with_for_update(read=True)
+    return (await session.scalars(stmt)).one_or_none()
 
 
 def list_statement(*, specialty: str | None, available: bool | None, location_id: str | None,

@@ -140,7 +140,10 @@ async def list_appointments(
 # --- checks shared by booking and moving ----------------------------------------------------
 
 async def _bookable_provider(session: AsyncSession, provider_id: str) -> Provider:
-    provider = await providers_repository.get(session, provider_id)
+    # Shared lock: a change of the provider's working hours (which locks the row exclusively)
+    # waits for this booking, or this booking for it, so a booking is always judged by the
+    # hours in force when it commits. Bookings do not wait for one another.
+    provider = await providers_repository.get(session, provider_id, share_lock=True)
     if provider is None:
         raise NotFound("No such provider",
                        details=[{"field": "providerId", "message": "No such provider"}])
@@ -239,7 +242,9 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
     policies.ensure_can_manage(actor)
     visit = Interval(data.start, data.start + timedelta(minutes=data.duration))
     async with unit_of_work(session):
-        patient = await patients_repository.get(session, data.patient_id)
+        # Shared lock: a deactivation (which cancels the patient's upcoming appointments)
+        # cannot slip in between this check and the booking.
+        patient = await patients_repository.get(session, data.patient_id, share_lock=True)
         if patient is None:
             raise NotFound("No such patient",
                            details=[{"field": "patientId", "message": "No such patient"}])
