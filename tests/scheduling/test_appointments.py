@@ -104,6 +104,7 @@ async def test_a_location_the_provider_does_not_work_at_then(book: Book) -> None
     ({"start": "2024-01-20T09:00:30-08:00"}, "start"),  # seconds
     ({"start": "2024-01-20T09:00:00"}, "start"),        # no offset
     ({"start": at("2028-01-20", "09:00")}, "start"),     # beyond the three-year horizon
+    ({"start": "9999-12-31T23:55:00Z"}, "start"),       # ends past the last representable day
     ({"duration": 7}, "duration"),
     ({"duration": 0}, "duration"),
     ({"duration": "30"}, "duration"),

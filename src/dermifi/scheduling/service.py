@@ -240,7 +240,6 @@ async def _audit(session: AsyncSession, actor: Actor, action: str, appointment: 
 
 async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) -> Booking:
     policies.ensure_can_manage(actor)
-    visit = Interval(data.start, data.start + timedelta(minutes=data.duration))
     async with unit_of_work(session):
         # Shared lock: a deactivation (which cancels the patient's upcoming appointments)
         # cannot slip in between this check and the booking.
@@ -253,7 +252,8 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
                                details=[{"field": "patientId", "message": "Inactive"}])
         provider = await _bookable_provider(session, data.provider_id)
         location = await _location(session, provider, data.location)
-        _check_start(data.start)
+        _check_start(data.start)  # before any arithmetic: the start may be 9999-12-31
+        visit = Interval(data.start, data.start + timedelta(minutes=data.duration))
         shift = await _work_day_for(session, provider, visit, location)
         now = _now()
         appointment = Appointment(
