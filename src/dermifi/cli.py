@@ -13,6 +13,8 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from dermifi import demo
+from dermifi.auth.actor import Actor
 from dermifi.auth.permissions import Role
 from dermifi.core.clock import SystemClock
 from dermifi.core.config import Settings
@@ -180,7 +182,7 @@ def seed_demo(
     Passwords and TOTP secrets are random and printed once, here.
     """
 
-    async def work(state: AppState) -> list[dict[str, Any]] | None:
+    async def work(state: AppState) -> tuple[list[dict[str, Any]], str] | None:
         async with state.sessionmaker() as session:
             users = int(await session.scalar(select(func.count()).select_from(User)) or 0)
             if users and if_empty:
@@ -189,25 +191,38 @@ def seed_demo(
                 await practice_service.create_practice(session, name=DEFAULT_PRACTICE_NAME)
             target = await practice_service.resolve_practice(session, None)
             created = []
+            users_by_role: dict[Role, User] = {}
             for role, first, last in DEMO_USERS:
                 password = secrets.token_urlsafe(15)
                 new = await user_service.create_user(
                     session, state, None, practice_id=target.id,
                     email=f"{role.value.replace('_', '-')}@{domain}",
                     password=password, role=role, first_name=first, last_name=last, mfa=True)
+                users_by_role[role] = new.user
                 created.append({"role": role.value, "email": new.user.email,
                                 "password": password, "totpSecret": new.totp_secret})
-            return created
+            _, first, last = next(u for u in DEMO_USERS if u[0] == Role.PROVIDER)
+            try:
+                clinic = await demo.set_up_clinic(
+                    session, Actor(users_by_role[Role.ADMIN], session_id="seed-demo"),
+                    provider_user_id=users_by_role[Role.PROVIDER].id, first_name=first,
+                    last_name=last)
+            except DomainError as exc:
+                # The users exist now: their one-time credentials must still be printed.
+                clinic = f"not set up ({exc.message})"
+            return created, clinic
 
-    created = _run(work)
-    if created is None:
+    seeded = _run(work)
+    if seeded is None:
         typer.echo("Users already exist; no demo users created.")
         return
+    created, clinic = seeded
     typer.echo("Demo users (shown once; keep them somewhere safe):\n")
     for user in created:
         typer.echo(f"  {user['role']:<11} {user['email']}")
         typer.echo(f"  {'':<11} password:    {user['password']}")
         typer.echo(f"  {'':<11} TOTP secret: {user['totpSecret']}\n")
+    typer.echo(f"Demo clinic: {clinic}.\n")
     admin = created[0]
     typer.echo("Log in (the code changes every 30 seconds):\n")
     typer.echo(

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,20 @@ def _newcomer_logs_in(server: ServerProcess, printed: str, env: dict[str, str]) 
         assert me.status_code == 200, me.text
         assert me.json()["id"] == body["user"]["id"]
         assert me.json()["email"] == admin["email"]
+
+        # The demo clinic: a verified provider linked to the provider's login, with hours
+        # every weekday, so an appointment can be booked at once.
+        as_admin = bearer(body["accessToken"])
+        providers = httpx.get(f"{server.url}/v1/providers", headers=as_admin).json()
+        [provider] = providers["providers"]  # the directory lists verified providers only
+        assert provider["lastName"] == "Johnson"
+        monday = date.today() + timedelta(days=7 - date.today().weekday())
+        day = httpx.get(f"{server.url}/v1/providers/{provider['id']}/schedule",
+                        params={"date": monday.isoformat()}, headers=as_admin)
+        assert day.status_code == 200, day.text
+        assert day.json()["location"] == "Main"
+        assert len(day.json()["schedule"]["availableSlots"]) == 14
+        assert "Demo clinic: Dr. Emily Johnson" in printed
 
         # The password alone is not enough: the demo accounts have MFA enrolled.
         provider = users["provider"]
