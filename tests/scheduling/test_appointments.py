@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -209,10 +210,13 @@ class TestLifecycle:
         checked_in = await book.desk.post(f"{url}/check-in")
         assert checked_in.status_code == 200, checked_in.text
         assert checked_in.json()["checkedInAt"] == "2024-01-20T16:50:00Z"
+        # Not completed before it has started.
+        assert_error(await book.desk.post(f"{url}/complete"), 409, "INVALID_STATE")
+        clock.set(clock.now().replace(minute=55) + timedelta(minutes=30))  # 09:25
         completed = await book.desk.post(f"{url}/complete")
         assert completed.status_code == 200
         body = completed.json()
-        assert (body["status"], body["completedAt"]) == ("completed", "2024-01-20T16:50:00Z")
+        assert (body["status"], body["completedAt"]) == ("completed", "2024-01-20T17:25:00Z")
         # Done is done.
         for step in ("confirm", "check-in", "cancel", "no-show", "complete"):
             assert_error(await book.desk.post(f"{url}/{step}"), 409, "INVALID_STATE")
@@ -279,13 +283,16 @@ class TestLifecycle:
 class TestReschedule:
     async def test_move_to_a_free_time(self, book: Book) -> None:
         apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+        await book.desk.post(f"/v1/appointments/{apt['id']}/confirm")
         response = await book.desk.patch(f"/v1/appointments/{apt['id']}", json={
             "start": at(DOCUMENT_DAY, "14:00"), "duration": 45, "notes": "Bring photos"})
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["localTime"], body["duration"], body["end"], body["notes"]) == (
             "14:00", 45, "2024-01-20T22:45:00Z", "Bring photos")
-        assert response.headers["ETag"] == '"v2"'
+        # The patient confirmed the old time, not this one.
+        assert (body["status"], body["confirmedAt"]) == ("scheduled", None)
+        assert response.headers["ETag"] == '"v3"'
         # The old time is free again.
         again = await book.book(at(DOCUMENT_DAY, "09:00"), patient=1)
         assert again["localTime"] == "09:00"

@@ -68,3 +68,10 @@ def test_the_autumn_day_has_its_extra_hour_in_utc_only() -> None:
     assert day.hours == Interval(utc(2024, 11, 3, 17), utc(2024, 11, 3, 18))
     assert [t.strftime("%H:%M") for t in available_slots(day, [], now=LONG_AGO)] == [
         "09:00", "09:30"]
+
+
+def test_a_wall_clock_time_that_happens_twice_is_offered_once() -> None:
+    # 2024-11-03 01:00-02:00 happens twice in Los Angeles (clocks fall back at 02:00).
+    day = work_day(shift(time(0, 30), time(3)), date(2024, 11, 3))
+    assert [t.strftime("%H:%M") for t in available_slots(day, [], now=LONG_AGO)] == [
+        "00:30", "01:00", "01:30", "02:00", "02:30"]

@@ -55,7 +55,9 @@ async def test_a_completed_visit_is_the_last_visit(book: Book, clock: FrozenCloc
     desk = await client_for("front_desk")
     await desk.post(f"/v1/appointments/{apt['id']}/check-in")
     assert (await desk.get(f"/v1/patients/{book.patients[0]}")).json()["lastVisit"] is None
-    await desk.post(f"/v1/appointments/{apt['id']}/complete")
+    clock.set(clock.now().replace(hour=17, minute=25))  # 09:25, the visit under way
+    completed = await desk.post(f"/v1/appointments/{apt['id']}/complete")
+    assert completed.status_code == 200, completed.text
     body = (await desk.get(f"/v1/patients/{book.patients[0]}")).json()
     assert body["lastVisit"] == apt["start"]
     assert body["nextAppointment"] is None
@@ -74,6 +76,18 @@ async def test_deactivating_a_patient_frees_their_upcoming_times(book: Book) -> 
     assert (await chart(book))["nextAppointment"] is None
     # The 09:00 time is free for someone else.
     assert (await book.book(at(DOCUMENT_DAY, "09:00"), patient=2))["status"] == "scheduled"
+
+
+async def test_a_nurse_deactivating_a_patient_cancels_their_appointments(
+        book: Book, client_for: ClientFactory) -> None:
+    """Deactivation (a demographic change a nurse may make) takes the patient out of the
+    book, though a nurse cannot cancel one appointment by itself."""
+    apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+    nurse = await client_for("nurse")
+    assert_error(await nurse.post(f"/v1/appointments/{apt['id']}/cancel"), 403, "FORBIDDEN")
+    assert (await nurse.delete(f"/v1/patients/{book.patients[0]}")).status_code == 200
+    cancelled = (await book.desk.get(f"/v1/appointments/{apt['id']}")).json()
+    assert (cancelled["status"], cancelled["cancelledBy"]) == ("cancelled", nurse.user_id)
 
 
 class TestPrimaryProvider:

@@ -141,3 +141,31 @@ async def test_bad_parameters(book: Book) -> None:
         assert_error(await book.desk.get(url, params=params), 400, "VALIDATION_ERROR")
     assert_error(await book.desk.get("/v1/providers/prov_missing/schedule",
                                      params={"date": DOCUMENT_DAY}), 404, "NOT_FOUND")
+
+
+async def test_only_bookable_slots_are_offered(book: Book) -> None:
+    # Beyond the book's three-year horizon: the hours, but no slot.
+    far = await book.schedule("2027-06-19")
+    assert far.json()["schedule"]["workingHours"] is not None
+    assert far.json()["schedule"]["availableSlots"] == []
+    # A provider not verified yet cannot be booked, so offers nothing.
+    pending = await create_provider(book.admin, npi=valid_npi("124531959"), lastName="Lee",
+                                    locations=["SF"])
+    await book.admin.put(f"/v1/providers/{pending['id']}/working-hours", json={
+        "workingHours": [{"dayOfWeek": "saturday", "location": "SF", "start": "09:00",
+                          "end": "12:00"}]})
+    day = await book.desk.get(f"/v1/providers/{pending['id']}/schedule",
+                              params={"date": DOCUMENT_DAY})
+    assert day.json()["schedule"]["workingHours"] == {"start": "09:00", "end": "12:00",
+                                                      "break": None}
+    assert day.json()["schedule"]["availableSlots"] == []
+
+
+async def test_hours_must_fall_on_five_minutes(book: Book) -> None:
+    response = await book.admin.put(
+        f"/v1/providers/{book.provider['id']}/working-hours", json={"workingHours": [
+            {"dayOfWeek": "monday", "location": "SF", "start": "09:07", "end": "17:00",
+             "break": {"start": "12:00", "end": "12:58"}}]})
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert [d["field"] for d in error["details"]] == [  # type: ignore[union-attr]
+        "workingHours.0.start", "workingHours.0.break.end"]

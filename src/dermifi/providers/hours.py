@@ -39,6 +39,14 @@ def template_problems(entries: Sequence[WorkingHoursEntry], exceptions: Sequence
                 f"{entry.day_of_week} at {entry.location}; use one entry and its break"))
         else:
             by_day_and_place[place] = i
+        # Appointments start on whole five minutes: so must the hours they are offered in.
+        times = {"start": entry.start, "end": entry.end}
+        if entry.break_ is not None:
+            times |= {"break.start": entry.break_.start, "break.end": entry.break_.end}
+        for name, value in times.items():
+            if value.minute % 5:
+                problems.append(_detail(f"{at}.{name}",
+                                        "Must fall on a whole five minutes (e.g. 09:00, 09:05)"))
         if entry.start >= entry.end:
             problems.append(_detail(f"{at}.end", "Must be after start"))
             continue

@@ -120,6 +120,9 @@ class WorkingHours(PracticeOwned, Base):
         CheckConstraint("day_of_week BETWEEN 0 AND 6", name="day_of_week"),
         CheckConstraint("start_time < end_time", name="start_before_end"),
         Index("ix_provider_working_hours_provider_id_day", "provider_id", "day_of_week"),
+        # One stretch (with one break) per weekday and location: the schedule's shape.
+        Index("uq_provider_working_hours_provider_day_location", "provider_id",
+              "day_of_week", "location_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

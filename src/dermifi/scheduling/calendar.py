@@ -75,16 +75,22 @@ def work_day(shift: Shift, day: date) -> WorkDay:
     return WorkDay(shift, day, hours, pause)
 
 
-def available_slots(day: WorkDay, booked: Iterable[Interval], *, now: datetime) -> list[time]:
+def available_slots(day: WorkDay, booked: Iterable[Interval], *, now: datetime,
+                    latest: datetime | None = None) -> list[time]:
     """The wall-clock starts of the 30-minute slots of ``day``, counted from the start of the
-    hours, that lie inside them, outside the break, overlap no booking and start after
-    ``now`` (a slot is offered only if booking it would succeed)."""
+    hours, that lie inside them, outside the break, overlap no booking, start after ``now``
+    and not after ``latest`` (a slot is offered only if booking it would succeed).
+
+    On the night clocks fall back, a wall-clock time that happens twice is offered once (the
+    first): a slot is named by its time alone."""
     taken: Sequence[Interval] = sorted(booked, key=lambda b: b.start)
     slots: list[time] = []
     start = day.hours.start
     while start + SLOT_LENGTH <= day.hours.end:
         slot = Interval(start, start + SLOT_LENGTH)
-        if start > now and day.admits(slot) and not any(slot.overlaps(b) for b in taken):
-            slots.append(local(start, day.zone).time())
+        wall_clock = local(start, day.zone).time().replace(fold=0)
+        if (start > now and (latest is None or start <= latest) and day.admits(slot)
+                and not any(slot.overlaps(b) for b in taken) and wall_clock not in slots):
+            slots.append(wall_clock)
         start += SLOT_LENGTH
     return slots

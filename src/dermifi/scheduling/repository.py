@@ -88,6 +88,16 @@ async def of_patient(session: AsyncSession, patient_id: str) -> Sequence[Booking
     return [(a, loc) for a, loc in rows.all()]
 
 
+async def upcoming_of_patient(session: AsyncSession, patient_id: str, *,
+                              for_update: bool = False) -> Sequence[Appointment]:
+    """The patient's scheduled and confirmed appointments, whenever they start."""
+    stmt = select(Appointment).where(Appointment.patient_id == patient_id,
+                                     Appointment.status.in_(UPCOMING))
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(stmt.order_by(Appointment.starts_at, Appointment.id))).all()
+
+
 async def next_start(session: AsyncSession, patient_id: str, *, after: datetime
                      ) -> datetime | None:
     value: datetime | None = await session.scalar(

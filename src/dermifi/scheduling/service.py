@@ -36,6 +36,7 @@ from dermifi.locations import service as locations_service
 from dermifi.locations.models import Location
 from dermifi.patients import repository as patients_repository
 from dermifi.patients.models import ACTIVE as PATIENT_ACTIVE
+from dermifi.patients.models import Patient
 from dermifi.providers import repository as providers_repository
 from dermifi.providers import service as providers_service
 from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
@@ -138,6 +139,19 @@ async def list_appointments(
 
 
 # --- checks shared by booking and moving ----------------------------------------------------
+
+async def _bookable_patient(session: AsyncSession, patient_id: str) -> Patient:
+    # Shared lock: a deactivation (which cancels the patient's upcoming appointments)
+    # cannot slip in between this check and the booking.
+    patient = await patients_repository.get(session, patient_id, share_lock=True)
+    if patient is None:
+        raise NotFound("No such patient",
+                       details=[{"field": "patientId", "message": "No such patient"}])
+    if patient.status != PATIENT_ACTIVE:
+        raise InvalidState("An inactive patient cannot be booked",
+                           details=[{"field": "patientId", "message": "Inactive"}])
+    return patient
+
 
 async def _bookable_provider(session: AsyncSession, provider_id: str) -> Provider:
     # Shared lock: a change of the provider's working hours (which locks the row exclusively)
@@ -243,13 +257,7 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
     async with unit_of_work(session):
         # Shared lock: a deactivation (which cancels the patient's upcoming appointments)
         # cannot slip in between this check and the booking.
-        patient = await patients_repository.get(session, data.patient_id, share_lock=True)
-        if patient is None:
-            raise NotFound("No such patient",
-                           details=[{"field": "patientId", "message": "No such patient"}])
-        if patient.status != PATIENT_ACTIVE:
-            raise InvalidState("An inactive patient cannot be booked",
-                               details=[{"field": "patientId", "message": "Inactive"}])
+        patient = await _bookable_patient(session, data.patient_id)
         provider = await _bookable_provider(session, data.provider_id)
         location = await _location(session, provider, data.location)
         _check_start(data.start)  # before any arithmetic: the start may be 9999-12-31
@@ -286,6 +294,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
             raise InvalidState(f"A {appointment.status} appointment can no longer be changed")
         moves = changes.keys() & {"provider_id", "location", "start", "duration"}
         if moves:
+            await _bookable_patient(session, appointment.patient_id)
             start = data.start if data.start is not None else appointment.starts_at
             minutes = data.duration if data.duration is not None else appointment.duration_minutes
             provider = await _bookable_provider(session, data.provider_id
@@ -303,6 +312,8 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
             appointment.location_id = shift.shift.location_id
             appointment.starts_at, appointment.ends_at = visit.start, visit.end
             appointment.duration_minutes = minutes
+            # A new time is one the patient has not confirmed yet.
+            appointment.status, appointment.confirmed_at = SCHEDULED, None
             await _ensure_free(session, appointment)
         for field in ("type", "reason", "notes"):
             if field in changes:
@@ -339,6 +350,8 @@ def _check_timing(transition: Transition, appointment: Appointment, location: Lo
             raise InvalidState("Check-in opens on the day of the appointment")
     if transition is MARK_NO_SHOW and now < appointment.starts_at:
         raise InvalidState("A patient can be marked a no-show only once the start has passed")
+    if transition is COMPLETE and now < appointment.starts_at:
+        raise InvalidState("A visit can be completed only once it has started")
 
 
 async def advance(session: AsyncSession, actor: Actor, *, booking: Booking,
@@ -424,7 +437,10 @@ async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provide
                 visits.append((starts.time().replace(tzinfo=None), appointment))
         # Every booking holds the provider, wherever it is: one person, one place at a time.
         booked = [Interval(a.starts_at, a.ends_at) for a, _ in nearby if a.holds_time]
-        slots = available_slots(hours, booked, now=_now()) if hours is not None else []
+        # Only what a booking would accept: a verified provider, within the book's horizon.
+        now = _now()
+        slots = (available_slots(hours, booked, now=now, latest=now + BOOKING_HORIZON)
+                 if hours is not None and provider.status == PROVIDER_ACTIVE else [])
         code = (location.code if location is not None
                 else hours.shift.location_code if hours is not None else None)
         await audit_service.record(
@@ -448,12 +464,16 @@ async def chart_appointments(session: AsyncSession, actor: Actor, *, patient_id:
 
 async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id: str,
                              reason: str) -> int:
-    """Cancel the patient's appointments still ahead (the patient was deactivated): their
-    times are free for others. Runs inside the caller's unit of work; each is audited."""
+    """Cancel the patient's scheduled and confirmed appointments (the patient was
+    deactivated): their times are free for others. Runs inside the caller's unit of work;
+    each is audited. This is part of the deactivation, whoever may deactivate (a nurse too),
+    even though only the front desk cancels appointments one by one."""
     now = _now()
     cancelled = 0
-    for appointment, _ in await repository.of_patient(session, patient_id):
-        if appointment.status in UPCOMING and appointment.starts_at > now:
+    # Locked first: a reschedule or cancel racing this waits, then finds it cancelled.
+    for appointment in await repository.upcoming_of_patient(session, patient_id,
+                                                            for_update=True):
+        if appointment.status in UPCOMING:
             appointment.status = CANCELLED
             appointment.cancelled_at = appointment.updated_at = now
             appointment.cancelled_by = appointment.updated_by = actor.id
