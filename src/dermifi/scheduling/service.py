@@ -255,8 +255,6 @@ async def _audit(session: AsyncSession, actor: Actor, action: str, appointment: 
 async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) -> Booking:
     policies.ensure_can_manage(actor)
     async with unit_of_work(session):
-        # Shared lock: a deactivation (which cancels the patient's upcoming appointments)
-        # cannot slip in between this check and the booking.
         patient = await _bookable_patient(session, data.patient_id)
         provider = await _bookable_provider(session, data.provider_id)
         location = await _location(session, provider, data.location)
