@@ -13,14 +13,13 @@ from dermifi.core.db import scope_to_practice
 from dermifi.locations import service as locations_service
 from dermifi.locations.schemas import LocationCreate
 from dermifi.providers import service as providers_service
-from dermifi.providers.schemas import ProviderCreate, WorkingHoursReplace
+from dermifi.providers.schemas import WEEKDAYS, ProviderCreate, WorkingHoursReplace
 
 LOCATION_CODE = "Main"
 TIME_ZONE = "America/Los_Angeles"
 # A well-formed NPI (Luhn over 80840) that is CMS's own check-digit example, not a real
 # clinician's number.
 DEMO_NPI = "1234567893"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
 async def set_up_clinic(session: AsyncSession, admin: Actor, *, provider_user_id: str,
@@ -48,6 +47,6 @@ async def set_up_clinic(session: AsyncSession, admin: Actor, *, provider_user_id
         session, admin, provider=provider, data=WorkingHoursReplace.model_validate({
             "workingHours": [{"dayOfWeek": day, "location": LOCATION_CODE, "start": "09:00",
                               "end": "17:00", "break": {"start": "12:00", "end": "13:00"}}
-                             for day in WEEKDAYS]}))
+                             for day in WEEKDAYS[:5]]}))  # Monday to Friday
     return (f"Dr. {first_name} {last_name} ({provider.id}) works at {LOCATION_CODE} "
             f"({TIME_ZONE}) Monday to Friday 09:00-17:00, break 12:00-13:00")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -421,7 +421,7 @@ async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provide
                 "name the location")])
         hours = work_day(shifts[0], on) if shifts else None
         # Wide enough for any time zone's day; filtered to the local date below.
-        around = datetime.combine(on, time(), tzinfo=ZoneInfo("UTC"))
+        around = datetime.combine(on, time(), tzinfo=UTC)
         nearby = await repository.of_provider_between(
             session, provider.id, start=around - timedelta(days=1),
             end=around + timedelta(days=2))
