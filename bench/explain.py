@@ -19,7 +19,12 @@ from sqlalchemy import event, select
 import dermifi.models  # noqa: F401  (every table: the audit row's foreign keys resolve)
 from dermifi.auth.actor import Actor
 from dermifi.core.config import sqlalchemy_url
-from dermifi.core.db import create_engine, create_sessionmaker, scope_to_practice
+from dermifi.core.db import (
+    UNBOUNDED_STATEMENTS,
+    create_engine,
+    create_sessionmaker,
+    scope_to_practice,
+)
 from dermifi.core.pagination import PageRequest
 from dermifi.patients import service
 from dermifi.users.models import User
@@ -55,7 +60,7 @@ def _nodes(plan: dict[str, Any]) -> list[str]:
 
 
 async def explain_queries(database_url: str, practice_id: str) -> list[dict[str, Any]]:
-    engine = create_engine(sqlalchemy_url(database_url))
+    engine = create_engine(sqlalchemy_url(database_url), timeouts=UNBOUNDED_STATEMENTS)
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, update
 
 from dermifi.core.config import sqlalchemy_url
-from dermifi.core.db import create_engine
+from dermifi.core.db import UNBOUNDED_STATEMENTS, create_engine
 from dermifi.core.sequences import NumberSequence
 from dermifi.patients.models import Patient
 from dermifi.patients.projection import adjust_counts, index_patients
@@ -175,7 +175,7 @@ def _upkeep(conn: Connection, practice_id: str, rows: list[dict[str, Any]]) -> N
 async def load_patients(database_url: str, practice_id: str, count: int, *, seed: int = 7,
                         progress: bool = True) -> float:
     """Insert ``count`` patients; returns the seconds it took."""
-    engine = create_engine(sqlalchemy_url(database_url))
+    engine = create_engine(sqlalchemy_url(database_url), timeouts=UNBOUNDED_STATEMENTS)
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
     started = time.perf_counter()

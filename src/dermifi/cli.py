@@ -89,11 +89,15 @@ def serve(
     from dermifi.core.logging import configure_logging
 
     configure_logging(settings.log_level, json=settings.log_json)
+    from dermifi.core.http_server import GuardedHttpToolsProtocol
+
     uvicorn.run(
         "dermifi.main:create_app", factory=True, host=host, port=port, workers=workers,
         log_config=None, access_log=False, server_header=False,
         # X-Forwarded-For is honoured by our own middleware, from trusted proxies only.
         proxy_headers=False,
+        # Head and body timeouts, head size and connection caps (core/http_server.py).
+        http=GuardedHttpToolsProtocol, timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

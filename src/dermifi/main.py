@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,16 +14,28 @@ from dermifi import __version__
 from dermifi.audit.router import router as audit_router
 from dermifi.auth.router import router as auth_router
 from dermifi.core.clock import Clock, SystemClock
-from dermifi.core.config import Settings
-from dermifi.core.db import create_engine, create_sessionmaker
+from dermifi.core.config import DEFAULT_SECRET_KEY, Settings
+from dermifi.core.db import (
+    DatabaseTimeouts,
+    create_engine,
+    create_sessionmaker,
+)
 from dermifi.core.docs import install_docs
 from dermifi.core.errors import install_error_handlers
 from dermifi.core.logging import configure_logging
-from dermifi.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from dermifi.core.middleware import (
+    BodySizeLimitMiddleware,
+    ControlCharacterMiddleware,
+    HeadAsGetMiddleware,
+    RequestContextMiddleware,
+)
 from dermifi.core.network import ClientAddressMiddleware, IpAllowlistMiddleware
+from dermifi.core.outages import install_outage_handlers
 from dermifi.core.ratelimit import RateLimiter, RateLimitMiddleware
 from dermifi.core.security import Passwords, SecretBox, Tokens
+from dermifi.core.shared_store import RedisCircuit, client_options
 from dermifi.core.state import AppState
+from dermifi.core.workers import CpuPool
 from dermifi.health.router import router as health_router
 from dermifi.locations.router import router as locations_router
 from dermifi.notes import codes as icd10_codes
@@ -34,6 +47,8 @@ from dermifi.providers.router import router as providers_router
 from dermifi.scheduling.router import router as scheduling_router
 from dermifi.scheduling.router import schedule_router
 from dermifi.users.router import router as users_router
+
+logger = logging.getLogger("dermifi.startup")
 
 MAX_JSON_BODY = 1024 * 1024
 MAX_UPLOAD_BODY = 26 * 1024 * 1024  # a 25 MB photo plus its form fields
@@ -74,12 +89,18 @@ class SecurityHeadersMiddleware:
 
 
 def build_state(settings: Settings, clock: Clock) -> AppState:
-    engine = create_engine(settings.async_database_url)
+    engine = create_engine(settings.async_database_url, pool_size=settings.db_pool_size,
+                           timeouts=DatabaseTimeouts(
+                               connect=settings.db_connect_timeout_seconds,
+                               pool=settings.db_pool_timeout_seconds,
+                               statement=settings.db_statement_timeout_seconds))
     redis = None
+    circuit = RedisCircuit(timeout=settings.redis_timeout_seconds)
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        redis = Redis.from_url(settings.redis_url)
+        redis = Redis.from_url(settings.redis_url,
+                               **client_options(settings.redis_timeout_seconds))
     tokens = Tokens(secret_key=settings.secret_key, issuer=settings.jwt_issuer,
                     audience=settings.jwt_audience)
     return AppState(
@@ -93,9 +114,14 @@ def build_state(settings: Settings, clock: Clock) -> AppState:
         tokens=tokens,
         secret_box=SecretBox(settings.secret_key),
         rate_limiter=RateLimiter(default=settings.rate_limit, login=settings.login_rate_limit,
-                                 redis_url=settings.redis_url),
+                                 redis_url=settings.redis_url,
+                                 redis_pool=redis.connection_pool if redis else None,
+                                 circuit=circuit),
         redis=redis,
+        redis_circuit=circuit,
         photo_storage=storage_from_settings(settings),
+        image_pool=CpuPool(size=settings.image_decode_concurrency,
+                           wait_seconds=settings.image_decode_wait_seconds, name="image"),
     )
 
 
@@ -103,6 +129,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or Settings()
     clock = clock or SystemClock()
     configure_logging(settings.log_level, json=settings.log_json)
+    if settings.env == "development" and settings.secret_key == DEFAULT_SECRET_KEY:
+        logger.warning(
+            "DERMIFI_SECRET_KEY is the public development placeholder: anyone can forge tokens "
+            "for this server. Set a random value before it holds real data.")
     state = build_state(settings, clock)
 
     @asynccontextmanager
@@ -113,6 +143,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         await warming
         await state.engine.dispose()
+        state.image_pool.shutdown()
         if state.redis is not None:
             await state.redis.aclose()
 
@@ -122,6 +153,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.dermifi = state
     install_error_handlers(app)
+    install_outage_handlers(app)
 
     api = APIRouter(prefix="/v1")
     api.include_router(auth_router)
@@ -136,21 +168,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(schedule_router)
     app.include_router(api)
     app.include_router(health_router)
-    if settings.enable_bench_routes:
+    if settings.enable_bench_routes:  # refused in production by the settings
         from dermifi.core.bench_routes import router as bench_router
 
         app.include_router(bench_router)
     install_docs(app)
 
-    # Added innermost first: a request passes RequestContext, ClientAddress, RateLimit,
-    # IpAllowlist, BodySizeLimit, SecurityHeaders, then the routes.
-    app.add_middleware(SecurityHeadersMiddleware)
+    # Added innermost first: a request passes RequestContext, SecurityHeaders, HeadAsGet,
+    # ClientAddress, RateLimit, IpAllowlist, ControlCharacter, BodySizeLimit, then the routes.
+    # Security headers sit outside everything that can answer, so every answer has them.
     app.add_middleware(BodySizeLimitMiddleware, max_json_bytes=MAX_JSON_BODY,
                        max_upload_bytes=MAX_UPLOAD_BODY)
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(IpAllowlistMiddleware, allowlist=settings.allowlist_networks,
                        open_paths=PROBE_PATHS)
     app.add_middleware(RateLimitMiddleware, limiter=state.rate_limiter, tokens=state.tokens,
                        clock=clock, uncounted_paths=PROBE_PATHS)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_networks)
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, clock=clock)
     return app

@@ -77,6 +77,10 @@ def test_practice_and_user_commands(server_env: dict[str, str], e2e_backend: Bac
     assert "Traceback" not in ambiguous.stderr
 
 
+# Random, as an operator makes one: the check must not refuse what it recommends.
+STRONG_KEY = "kq3V9x_Rw2mZt8LpYc4NbH7dFs6JgA1eUo5Ti0Wy"
+
+
 def test_production_refuses_to_serve_with_a_weak_secret_key(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DERMIFI_SECRET_KEY", raising=False)  # unset means the default key
@@ -91,15 +95,25 @@ def test_production_refuses_to_serve_with_a_weak_secret_key(
         except subprocess.TimeoutExpired:
             return None  # it served
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(serve, [{}, {"DERMIFI_SECRET_KEY": short_key}]))
-    for name, result in zip(["default key", "short key"], results, strict=True):
+    weak = {
+        "default key": {},
+        "short key": {"DERMIFI_SECRET_KEY": short_key},
+        "one repeated character": {"DERMIFI_SECRET_KEY": "a" * 40},
+        "spaces": {"DERMIFI_SECRET_KEY": " " * 40},
+        "a repeated sequence": {"DERMIFI_SECRET_KEY": "0123456789abcdef" * 3},
+        "bench routes": {"DERMIFI_SECRET_KEY": STRONG_KEY, "DERMIFI_ENABLE_BENCH_ROUTES": "1"},
+    }
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(serve, weak.values()))
+    for name, result in zip(weak, results, strict=True):
         assert result is not None, f"dermifi serve started in production with the {name}"
         assert result.returncode != 0, name
-        assert "DERMIFI_SECRET_KEY" in result.stderr, result.stderr
+        expected = "DERMIFI_ENABLE_BENCH_ROUTES" if "bench" in name else "DERMIFI_SECRET_KEY"
+        assert expected in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
         output = result.stdout + result.stderr
         # The refusal names the setting, never the secret itself.
         assert short_key not in output
+        assert STRONG_KEY not in output
         assert DEFAULT_SECRET_KEY not in output
     assert not (tmp_path / "never.sqlite3").exists()

@@ -221,15 +221,21 @@ class TestRead:
         assert [n["icd10Codes"] for n in chart["notes"]] == [["L70.0"]]
         assert chart["lastVisit"] == chart["notes"][0]["createdAt"]
 
-    async def test_front_desk_gets_no_notes_through_include(
-        self, provider_client: RoleClient, front_desk_client: RoleClient,
+    @pytest.mark.parametrize("include", ["notes", "appointments,notes"])
+    async def test_front_desk_asking_for_notes_is_forbidden(
+        self, provider_client: RoleClient, front_desk_client: RoleClient, include: str,
     ) -> None:
+        # Not an empty list: that would say the patient has no notes.
         body = await create(provider_client)
         await provider_client.post(f"/v1/patients/{body['id']}/notes", json={
             "type": "progress_note", "content": {"chiefComplaint": "Acne"}})
-        chart = (await front_desk_client.get(f"/v1/patients/{body['id']}",
-                                             params={"include": "notes"})).json()
-        assert chart["notes"] == []
+        response = await front_desk_client.get(f"/v1/patients/{body['id']}",
+                                               params={"include": include})
+        assert_error(response, 403, "FORBIDDEN")
+        chart = await front_desk_client.get(f"/v1/patients/{body['id']}",
+                                            params={"include": "appointments"})
+        assert chart.status_code == 200
+        assert "notes" not in chart.json()
 
     async def test_unknown_include(self, nurse_client: RoleClient) -> None:
         body = await create(nurse_client)

@@ -186,14 +186,22 @@ def test_a_decompression_bomb_is_refused_from_its_header() -> None:
 
 
 def test_the_pixel_cap_is_checked_before_decoding() -> None:
-    over = samples.png_declaring(8_000, 8_001)
-    with pytest.raises(images.UnsupportedImage, match="64 megapixels"):
+    over = samples.png_declaring(8_000, 5_001)
+    with pytest.raises(images.UnsupportedImage, match="40 megapixels"):
         images.process(over)
     # Exactly at the cap passes the size check and fails later, on its missing pixels.
-    at_cap = samples.png_declaring(8_000, 8_000)
-    assert images.MAX_PIXELS == 8_000 * 8_000
+    at_cap = samples.png_declaring(8_000, 5_000)
+    assert images.MAX_PIXELS == 8_000 * 5_000
     with pytest.raises(images.UnsupportedImage, match="not a valid image"):
         images.process(at_cap)
+
+
+def test_the_pixel_cap_is_a_parameter() -> None:
+    small_cap = 1_000_000
+    with pytest.raises(images.UnsupportedImage, match="1 megapixels"):
+        images.process(samples.png_declaring(1_000, 1_001), max_pixels=small_cap)
+    with pytest.raises(images.UnsupportedImage, match="not a valid image"):
+        images.process(samples.png_declaring(1_000, 1_000), max_pixels=small_cap)
 
 
 @pytest.mark.parametrize(("size", "text"), [

@@ -447,7 +447,7 @@ async def test_no_orphan_when_the_second_object_cannot_be_stored(
 
     hook_storage(fail_second)
     response = await upload(provider_client, chart)
-    assert_error(response, 500, "INTERNAL_ERROR")
+    assert_error(response, 503, "SERVICE_UNAVAILABLE")
     assert stored_files(state) == []
     assert await photo_rows(state) == []
     assert await audit_events(state, "photo.create") == []
@@ -464,7 +464,7 @@ async def test_objects_are_kept_when_the_commit_went_through_but_its_answer_was_
 
     monkeypatch.setattr(photo_service, "unit_of_work", commit_then_lose_the_answer)
     response = await upload(provider_client, chart)
-    assert_error(response, 500, "INTERNAL_ERROR")
+    assert_error(response, 503, "SERVICE_UNAVAILABLE")
     monkeypatch.undo()
 
     [row] = await photo_rows(state)

@@ -1,16 +1,16 @@
 """Revoked sessions, pushed to Redis (when configured) so every process rejects them at once.
 
 The database stays the authority: authentication always reads the session row. Redis only
-answers "revoked" sooner, without the database round trip.
+answers "revoked" sooner, without the database round trip; while it is down (its circuit
+open) it is skipped and the database alone decides.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
 
+from dermifi.core.shared_store import RedisUnavailable
 from dermifi.core.state import AppState
-
-logger = logging.getLogger("dermifi.auth")
 
 
 def _key(session_id: str) -> str:
@@ -18,19 +18,20 @@ def _key(session_id: str) -> str:
 
 
 async def announce(state: AppState, session_id: str) -> None:
-    if state.redis is None:
+    redis = state.redis
+    if redis is None:
         return
-    try:
-        await state.redis.set(_key(session_id), "1", ex=state.settings.access_token_ttl_seconds)
-    except Exception:
-        logger.warning("could not publish a session revocation to Redis; the database has it")
+    # Unavailable: the database has the revocation; the circuit logged the outage once.
+    with contextlib.suppress(RedisUnavailable):
+        await state.redis_circuit.call(lambda: redis.set(
+            _key(session_id), "1", ex=state.settings.access_token_ttl_seconds))
 
 
 async def is_announced(state: AppState, session_id: str) -> bool:
-    if state.redis is None:
+    redis = state.redis
+    if redis is None:
         return False
     try:
-        return bool(await state.redis.exists(_key(session_id)))
-    except Exception:
-        logger.warning("could not read session revocations from Redis; using the database")
-        return False
+        return bool(await state.redis_circuit.call(lambda: redis.exists(_key(session_id))))
+    except RedisUnavailable:
+        return False  # authentication reads the session row from the database anyway

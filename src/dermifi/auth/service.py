@@ -18,18 +18,23 @@ from dermifi.core.context import client_ip_var, current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import (
     AccountLocked,
+    DomainError,
     InvalidCredentials,
     IpNotAllowed,
     MfaInvalid,
     MfaRequired,
     Unauthorized,
 )
+from dermifi.core.fields import normalize_email
 from dermifi.core.ids import new_id
 from dermifi.core.network import cidrs_allow
 from dermifi.core.security import TokenError, match_totp
 from dermifi.core.state import AppState
 from dermifi.practices.models import Practice
 from dermifi.users.models import User
+
+# Answered to attempts refused while the threshold's worth of others are being checked.
+IN_FLIGHT_RETRY_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -88,32 +93,74 @@ async def _start_session(session: AsyncSession, state: AppState, user: User,
     return IssuedTokens(access, refresh, state.settings.access_token_ttl_seconds, user)
 
 
+def _lock_remaining(locked_until: datetime | None, now: datetime) -> int | None:
+    """Seconds until the lock ends (rounded up), or None when the account is not locked."""
+    if locked_until is None or as_utc(locked_until) <= now:
+        return None
+    return int((as_utc(locked_until) - now).total_seconds()) + 1
+
+
+async def _lock_user_row(session: AsyncSession, user_id: str) -> datetime | None:
+    """Take the account's row lock (SQLite: the write lock the unit of work holds) and read
+    its lock time afresh: every attempt on one account is decided one at a time."""
+    locked_until: datetime | None = await session.scalar(
+        select(User.locked_until).where(User.id == user_id).with_for_update()
+        .execution_options(all_practices=True, populate_existing=True))
+    return locked_until
+
+
+async def _failures_in_window(session: AsyncSession, state: AppState, user_id: str,
+                              now: datetime) -> int:
+    window_start = now - timedelta(seconds=state.settings.lockout_window_seconds)
+    return int(await session.scalar(
+        select(func.count()).select_from(LoginFailure)
+        .where(LoginFailure.user_id == user_id, LoginFailure.occurred_at > window_start)
+        .execution_options(all_practices=True)) or 0)
+
+
+async def _claim_attempt(session: AsyncSession, state: AppState, user: User) -> str:
+    """Count this attempt as a failure before its password is checked, or refuse it.
+
+    The claim is a ``login_failure`` row written under the account's row lock, so a burst of
+    parallel guesses is counted one by one and at most the threshold of them ever reach the
+    slow hash; the rest are refused at once. An attempt that turns out not to be a failure
+    gives its claim back. A process that dies mid-check leaves the claim counted: it fails
+    safe."""
+    now = current_clock().now()
+    async with unit_of_work(session):
+        remaining = _lock_remaining(await _lock_user_row(session, user.id), now)
+        if remaining is not None:
+            raise AccountLocked(headers={"Retry-After": str(remaining)})
+        if await _failures_in_window(session, state, user.id, now) >= (
+                state.settings.lockout_threshold):
+            # The threshold's worth of attempts is already being checked: whether they lock
+            # the account is known within a second or two.
+            raise AccountLocked(headers={"Retry-After": str(IN_FLIGHT_RETRY_AFTER_SECONDS)})
+        claim = LoginFailure(id=new_id("lgf"), practice_id=user.practice_id, user_id=user.id,
+                             occurred_at=now)
+        session.add(claim)
+    return claim.id
+
+
+async def _release_claim(session: AsyncSession, claim_id: str) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.id == claim_id)
+                          .execution_options(all_practices=True))
+
+
 async def _record_failure(session: AsyncSession, state: AppState, user: User,
                           reason: str) -> None:
-    """Count a failed login against the account; lock it at the threshold. Commits."""
+    """The claimed attempt failed: it stays counted; at the threshold the account locks."""
     settings = state.settings
     async with unit_of_work(session):
         now = current_clock().now()
-        # Serialize attempts on one account so parallel guesses are all counted.
-        await session.execute(
-            select(User.id).where(User.id == user.id).with_for_update()
-            .execution_options(all_practices=True)
-        )
-        session.add(LoginFailure(id=new_id("lgf"), practice_id=user.practice_id,
-                                 user_id=user.id, occurred_at=now))
-        await session.flush()
-        window_start = now - timedelta(seconds=settings.lockout_window_seconds)
-        failures = await session.scalar(
-            select(func.count()).select_from(LoginFailure)
-            .where(LoginFailure.user_id == user.id, LoginFailure.occurred_at > window_start)
-            .execution_options(all_practices=True)
-        )
-        locked = int(failures or 0) >= settings.lockout_threshold
+        already_locked = _lock_remaining(await _lock_user_row(session, user.id), now)
+        failures = await _failures_in_window(session, state, user.id, now)
+        locked = already_locked is None and failures >= settings.lockout_threshold
         if locked:
             locked_until = now + timedelta(seconds=settings.lockout_duration_seconds)
             await session.execute(
                 update(User).where(User.id == user.id).values(locked_until=locked_until)
-                .execution_options(all_practices=True)
+                .execution_options(all_practices=True, synchronize_session=False)
             )
             # The lock consumes these failures: counting starts afresh once it ends.
             await session.execute(
@@ -129,65 +176,80 @@ async def _record_failure(session: AsyncSession, state: AppState, user: User,
 
 async def login(session: AsyncSession, state: AppState, *, email: str, password: str,
                 mfa_code: str | None) -> IssuedTokens:
-    now = current_clock().now()
     row = (await session.execute(
         select(User, Practice).join(Practice, Practice.id == User.practice_id)
-        .where(User.email == email.strip().lower())
+        .where(User.email == normalize_email(email))
     )).first()
     user, practice = (row[0], row[1]) if row else (None, None)
     # End the read before the slow part: a burst of logins must not hold pool connections
     # (idle in transaction) while argon2 runs. Commit, not rollback, keeps `user` loaded.
     await session.commit()
 
-    if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
-        retry = int((as_utc(user.locked_until) - now).total_seconds()) + 1
-        raise AccountLocked(headers={"Retry-After": str(retry)})
-
+    claim_id = await _claim_attempt(session, state, user) if user is not None else None
     password_ok = await state.passwords.verify(user.password_hash if user else None, password)
     if user is None or practice is None or not user.is_active or not password_ok:
         if user is not None:
             await _record_failure(session, state, user, "password")
         raise InvalidCredentials()
+    assert claim_id is not None
+    new_hash = (await state.passwords.hash(password)
+                if state.passwords.needs_rehash(user.password_hash) else None)
 
-    if not _practice_allows(practice):
-        raise IpNotAllowed()
-
-    if user.mfa_secret_sealed is not None:
-        if not mfa_code:
-            raise MfaRequired()
-        secret = state.secret_box.open(user.mfa_secret_sealed)
-        step = match_totp(secret, mfa_code, now)
-        accepted = False
-        if step is not None:
-            async with unit_of_work(session):
-                # Atomic compare-and-set: a code (and any older one) is accepted once only.
-                result = await session.execute(
-                    update(User)
-                    .where(User.id == user.id,
-                           (User.totp_last_step.is_(None)) | (User.totp_last_step < step))
-                    .values(totp_last_step=step)
-                    .execution_options(all_practices=True, synchronize_session=False)
-                )
-                accepted = getattr(result, "rowcount", 0) == 1
-        if not accepted:
-            await _record_failure(session, state, user, "mfa")
-            raise MfaInvalid()
-
+    now = current_clock().now()
+    refusal: DomainError | None = None
+    mfa_failed = False
     async with unit_of_work(session):
-        await session.execute(
-            delete(LoginFailure).where(LoginFailure.user_id == user.id)
-            .execution_options(all_practices=True)
-        )
-        if user.locked_until is not None:
+        # Decided under the account's row lock, after the hash: a lock set by the guesses
+        # that ran beside this one refuses even the right password.
+        remaining = _lock_remaining(await _lock_user_row(session, user.id), now)
+        if remaining is not None:
+            refusal = AccountLocked(headers={"Retry-After": str(remaining)})
+        elif not _practice_allows(practice):
+            await _release_claim(session, claim_id)
+            refusal = IpNotAllowed()
+        elif user.mfa_secret_sealed is not None and not mfa_code:
+            await _release_claim(session, claim_id)
+            refusal = MfaRequired()
+        elif user.mfa_secret_sealed is not None and not await _accept_totp(
+                session, state, user, mfa_code or "", now):
+            mfa_failed = True
+        else:
+            await session.execute(
+                delete(LoginFailure).where(LoginFailure.user_id == user.id)
+                .execution_options(all_practices=True)
+            )
             user.locked_until = None
-        if state.passwords.needs_rehash(user.password_hash):
-            user.password_hash = await state.passwords.hash(password)
-        issued = await _start_session(session, state, user, now)
-        await audit_service.record(
-            session, None, "auth.login", practice_id=user.practice_id, actor_id=user.id,
-            actor_role=user.role, resource_type="user", resource_id=user.id,
-        )
+            if new_hash is not None:
+                user.password_hash = new_hash
+            issued = await _start_session(session, state, user, now)
+            await audit_service.record(
+                session, None, "auth.login", practice_id=user.practice_id, actor_id=user.id,
+                actor_role=user.role, resource_type="user", resource_id=user.id,
+            )
+    if mfa_failed:
+        await _record_failure(session, state, user, "mfa")
+        raise MfaInvalid()
+    if refusal is not None:
+        raise refusal
     return issued
+
+
+async def _accept_totp(session: AsyncSession, state: AppState, user: User, code: str,
+                       now: datetime) -> bool:
+    """Whether ``code`` is the account's current TOTP code, used for the first time."""
+    assert user.mfa_secret_sealed is not None
+    step = match_totp(state.secret_box.open(user.mfa_secret_sealed), code, now)
+    if step is None:
+        return False
+    # Atomic compare-and-set: a code (and any older one) is accepted once only.
+    result = await session.execute(
+        update(User)
+        .where(User.id == user.id,
+               (User.totp_last_step.is_(None)) | (User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(all_practices=True, synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
 
 
 async def refresh(session: AsyncSession, state: AppState, *, refresh_token: str) -> IssuedTokens:

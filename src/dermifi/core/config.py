@@ -12,6 +12,24 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 MIN_PRODUCTION_SECRET_LENGTH = 32
+# zxcvbn's estimate of the guesses a key takes, as a power of ten: 10^24 is about 80 bits. A
+# random 32-character hex key scores about 29, repeats, sequences and phrases far less.
+MIN_PRODUCTION_SECRET_GUESSES_LOG10 = 24
+# zxcvbn's work grows with the length; a key longer than this is judged by its start.
+_STRENGTH_PREFIX = 72  # also zxcvbn's own maximum
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` may not sign production tokens, or None when it may."""
+    if key == DEFAULT_SECRET_KEY:
+        return "is the public development placeholder"
+    if len(key) < MIN_PRODUCTION_SECRET_LENGTH:
+        return f"is shorter than {MIN_PRODUCTION_SECRET_LENGTH} characters"
+    from zxcvbn import zxcvbn
+
+    if zxcvbn(key[:_STRENGTH_PREFIX])["guesses_log10"] < MIN_PRODUCTION_SECRET_GUESSES_LOG10:
+        return "is too predictable (repeated or sequential characters, words or a pattern)"
+    return None
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -50,7 +68,16 @@ class Settings(BaseSettings):
     storage_url: str | None = None  # a directory, or s3://bucket/prefix
     s3_endpoint_url: str | None = None  # S3-compatible servers (MinIO, ...); else AWS
 
+    # A database that does not answer must cost a request seconds, not minutes: connect,
+    # pool checkout and statement timeouts (the statement one is also set on the server).
+    db_connect_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    db_pool_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    db_statement_timeout_seconds: float = Field(5.0, gt=0, le=600)
+    db_pool_size: int = Field(10, ge=1, le=200)
+
     redis_url: str | None = None
+    # Redis only speeds things up (shared counters, revocations): never wait long for it.
+    redis_timeout_seconds: float = Field(0.5, gt=0, le=10)
     rate_limit: str = "1000/hour"
     login_rate_limit: str = "10/minute"
     ip_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -70,6 +97,20 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(64 * 1024, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
 
+    # Photos: the decoded size accepted (a dermoscopy or phone camera photo is 12-48 MP), and
+    # how many decodes a process runs at once; the others wait up to the given time, then 503.
+    photo_max_megapixels: float = Field(40.0, gt=0, le=178)
+    image_decode_concurrency: int = Field(2, ge=1, le=64)
+    image_decode_wait_seconds: float = Field(20.0, gt=0, le=300)
+
+    # The HTTP server (core/http_server.py): how long a request's head and its body may take
+    # to arrive, and the connections one process holds (unset: a margin below its
+    # descriptor limit).
+    head_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    max_connections: int | None = Field(None, ge=1, le=100_000)
+    keep_alive_seconds: int = Field(5, ge=1, le=300)
+
     log_level: str = "INFO"
     log_json: bool = True
     enable_bench_routes: bool = False
@@ -81,14 +122,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_guard(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEFAULT_SECRET_KEY
-            or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
+        if self.env != "production":
+            return self
+        problem = secret_key_problem(self.secret_key)
+        if problem is not None:
             raise ValueError(
-                "DERMIFI_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters in production"
+                f"DERMIFI_SECRET_KEY {problem}; production needs a random value of at least "
+                f"{MIN_PRODUCTION_SECRET_LENGTH} characters, e.g. the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
+        if self.enable_bench_routes:
+            raise ValueError("DERMIFI_ENABLE_BENCH_ROUTES serves unauthenticated benchmark "
+                             "routes and is refused in production")
         return self
 
     @cached_property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,8 +89,30 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    connect: float = 3.0  # opening a connection
+    pool: float = 3.0  # waiting for a pooled connection
+    # One statement (client side; PostgreSQL's statement_timeout too). None: no limit, for
+    # migrations and bulk loads, whose statements legitimately run for minutes.
+    statement: float | None = 5.0
+
+
+UNBOUNDED_STATEMENTS = DatabaseTimeouts(statement=None)
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
+                  timeouts: DatabaseTimeouts | None = None) -> AsyncEngine:
+    timeouts = timeouts or DatabaseTimeouts()
+    connect_args: dict[str, Any] = {"timeout": timeouts.connect}
+    if timeouts.statement is not None:
+        # Client side, so a frozen server (no answer at all) still ends the wait...
+        connect_args["command_timeout"] = timeouts.statement
+        # ...and server side, so a slow statement stops using the server too.
+        connect_args["server_settings"] = {
+            "statement_timeout": str(int(timeouts.statement * 1000))}
     if url.startswith("sqlite"):
+        # SQLite has no server to lose; its timeout is how long a writer waits for the lock.
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30},
                                      hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
@@ -98,7 +121,8 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     # hide_parameters: bound values (names, dates of birth) never reach logs or tracebacks.
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-        hide_parameters=True,
+        pool_timeout=timeouts.pool, hide_parameters=True,
+        connect_args=connect_args,
     )
 
 

@@ -11,6 +11,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from dermifi.core.schemas import NO_CONTROL_CHARACTERS
+
 ASSETS_PATH = "/docs/assets"
 
 
@@ -40,9 +42,32 @@ def install_docs(app: FastAPI) -> None:
             for operation in path.values():
                 if isinstance(operation, dict):
                     operation.get("responses", {}).pop("422", None)
+        _state_the_control_character_rule(schema)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# What ControlCharacterMiddleware refuses, stated on every path and query string that has
+# no pattern of its own (those that do already admit no control character).
+
+
+def _state_the_control_character_rule(schema: dict[str, Any]) -> None:
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") not in ("path", "query"):
+                    continue
+                for variant in _string_schemas(parameter.get("schema", {})):
+                    variant.setdefault("pattern", NO_CONTROL_CHARACTERS)
+
+
+def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+        return [schema]
+    return [s for variant in schema.get("anyOf", []) for s in _string_schemas(variant)]

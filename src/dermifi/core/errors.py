@@ -158,6 +158,20 @@ def _timestamp() -> str:
     return current_clock().now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def envelope(code: str, message: str, details: Iterable[ErrorDetail] = (),
+             request_id: str | None = None) -> bytes:
+    """The contract's error body, as JSON bytes."""
+    return orjson.dumps({
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [d.model_dump() for d in details],
+            "requestId": request_id or request_id_var.get() or "req_unknown",
+            "timestamp": _timestamp(),
+        }
+    })
+
+
 def error_response(
     status_code: int,
     code: str,
@@ -165,17 +179,8 @@ def error_response(
     details: Iterable[ErrorDetail] = (),
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body = {
-        "error": {
-            "code": code,
-            "message": message,
-            "details": [d.model_dump() for d in details],
-            "requestId": request_id_var.get() or "req_unknown",
-            "timestamp": _timestamp(),
-        }
-    }
     return Response(
-        orjson.dumps(body), status_code=status_code, headers=headers,
+        envelope(code, message, details), status_code=status_code, headers=headers,
         media_type="application/json",
     )
 
@@ -306,11 +311,12 @@ _DESCRIPTIONS = {
     423: "Account locked (`ACCOUNT_LOCKED`)",
     429: "Rate limited (`RATE_LIMITED`)",
     500: "Unexpected error (`INTERNAL_ERROR`)",
-    503: "Not ready (`SERVICE_UNAVAILABLE`)",
+    503: "A service it needs is unavailable; retry after `Retry-After` (`SERVICE_UNAVAILABLE`)",
 }
 
-# Statuses any endpoint can answer: the middleware (allowlist, rate limit) and the catch-all.
-COMMON_ERRORS = (400, 403, 429, 500)
+# Statuses any endpoint can answer: the middleware (allowlist, rate limit, control
+# characters), the catch-all, and a database or service that is down.
+COMMON_ERRORS = (400, 403, 429, 500, 503)
 
 
 def error_responses(*statuses: int, authenticated: bool = True) -> dict[int | str, dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -21,6 +22,20 @@ from pydantic import (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_CONTROL = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 TEXT_PATTERN = rf"^{_NOT_CONTROL}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{_NOT_CONTROL}*$"
+
+
+def has_control_characters(value: str) -> bool:
+    """NUL and the other C0 controls but tab, line feed and carriage return, and DEL: never
+    part of a name, a note or a search, and refused wherever a string enters (PostgreSQL
+    cannot even store NUL in text)."""
+    return _CONTROL.search(value) is not None
+
+
+def normalize_email(email: str) -> str:
+    """The one spelling of an email used to store and to find an account: NFKC, then
+    casefolded, so look-alike spellings (a Kelvin sign for ``k``, full-width letters) name
+    one account, whether it is being created or logging in."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
 
 
 def _clean_text(value: str) -> str:

@@ -5,10 +5,10 @@ In-process counters by default; Redis when configured, so every server process s
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -21,8 +21,7 @@ from dermifi.core.context import client_ip_var
 from dermifi.core.errors import RateLimited, render
 from dermifi.core.network import scope_header
 from dermifi.core.security import TokenError, Tokens
-
-logger = logging.getLogger("dermifi.ratelimit")
+from dermifi.core.shared_store import RedisCircuit, RedisUnavailable
 
 LOGIN_PATH = "/v1/auth/login"
 
@@ -47,25 +46,49 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, *, default: str, login: str, redis_url: str | None) -> None:
+    """Fixed-window counters, shared through Redis when it is configured and answering.
+
+    When Redis is down or slow the limits still hold, per process, from in-process counters
+    (and the headers are still sent): a dead Redis must neither stop the API nor lift every
+    limit. The shared counters resume when it answers again."""
+
+    def __init__(self, *, default: str, login: str, redis_pool: Any | None = None,
+                 redis_url: str | None = None, circuit: RedisCircuit | None = None) -> None:
         self.default: RateLimitItem = parse(default)
         self.login: RateLimitItem = parse(login)
-        storage: Storage
+        self.local_storage = MemoryStorage()
+        self._local = FixedWindowRateLimiter(self.local_storage)
+        self._shared: FixedWindowRateLimiter | None = None
+        self.shared_storage: Storage | None = None
+        self.circuit = circuit or RedisCircuit(timeout=0.3)
         if redis_url:
-            storage = RedisStorage("async+" + redis_url, implementation="redispy")
-        else:
-            storage = MemoryStorage()
-        self.storage = storage
-        self._strategy = FixedWindowRateLimiter(storage)
+            # The app's own client pool: its short timeouts and no retries apply here too.
+            options: dict[str, Any] = {"connection_pool": redis_pool} if redis_pool else {}
+            self.shared_storage = RedisStorage("async+" + redis_url, implementation="redispy",
+                                               **options)
+            self._shared = FixedWindowRateLimiter(self.shared_storage)
 
     async def check(self, item: RateLimitItem, *keys: str, count: bool = True) -> Decision:
         """Count one request against the window (or, with ``count=False``, only report it)."""
-        allowed = await self._strategy.hit(item, "dermifi", *keys) if count else True
-        stats = await self._strategy.get_window_stats(item, "dermifi", *keys)
+        if self._shared is not None:
+            shared = self._shared
+            try:
+                return await self.circuit.call(lambda: self._check(shared, item, keys, count))
+            except RedisUnavailable:
+                pass
+        return await self._check(self._local, item, keys, count)
+
+    @staticmethod
+    async def _check(strategy: FixedWindowRateLimiter, item: RateLimitItem,
+                     keys: tuple[str, ...], count: bool) -> Decision:
+        allowed = await strategy.hit(item, "dermifi", *keys) if count else True
+        stats = await strategy.get_window_stats(item, "dermifi", *keys)
         return Decision(allowed, item.amount, max(stats.remaining, 0), stats.reset_time)
 
     async def reset(self) -> None:
-        await self.storage.reset()
+        await self.local_storage.reset()
+        if self.shared_storage is not None:
+            await self.shared_storage.reset()
 
 
 class RateLimitMiddleware:
@@ -95,19 +118,13 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         count = scope["path"] not in self.uncounted_paths
-        try:
-            if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
-                # Login is keyed by address: there is no user yet, and it is what attackers spray.
-                decision = await self.limiter.check(
-                    self.limiter.login, "login", f"ip:{client_ip_var.get() or 'unknown'}")
-            else:
-                decision = await self.limiter.check(self.limiter.default, self._identity(scope),
-                                                    count=count)
-        except Exception:
-            # A broken shared store must not take the API down with it; say so loudly.
-            logger.exception("rate limit store unavailable; request let through")
-            await self.app(scope, receive, send)
-            return
+        if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
+            # Login is keyed by address: there is no user yet, and it is what attackers spray.
+            decision = await self.limiter.check(
+                self.limiter.login, "login", f"ip:{client_ip_var.get() or 'unknown'}")
+        else:
+            decision = await self.limiter.check(self.limiter.default, self._identity(scope),
+                                                count=count)
 
         headers = decision.headers()
         if not decision.allowed:

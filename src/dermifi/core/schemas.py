@@ -14,8 +14,11 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from dermifi.core.fields import has_control_characters
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -131,3 +134,49 @@ class ApiInput(BaseModel):
         alias_generator=to_camel, populate_by_name=False, extra="forbid",
         validate_by_alias=True, validate_by_name=False,
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        # The schema says what the validator below refuses, for every string property that
+        # states no stricter pattern of its own.
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for prop in target.get("properties", {}).values():
+            for variant in _string_variants(prop):
+                variant.setdefault("pattern", NO_CONTROL_CHARACTERS)
+        return schema
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_control_characters(cls, value: Any) -> Any:
+        """Every string a body carries, at any depth (lists, free-form objects such as a
+        photo's parsed metadata), in one place; nested models are ApiInputs and check their
+        own fields."""
+        if _holds_control_characters(value):
+            raise ValueError("Control characters (such as NUL) are not allowed")
+        return value
+
+
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _string_variants(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    if schema.get("type") == "string" and not {"enum", "format", "const",
+                                                "contentMediaType"} & schema.keys():
+        return [schema]
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        return _string_variants(schema["items"])
+    return [s for variant in schema.get("anyOf", []) for s in _string_variants(variant)]
+
+
+def _holds_control_characters(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return has_control_characters(value)
+    if depth > 32:  # the JSON parser already bounds nesting; this bounds the walk
+        return False
+    if isinstance(value, dict):
+        return any(_holds_control_characters(k, depth + 1)
+                   or _holds_control_characters(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_control_characters(v, depth + 1) for v in value)
+    return False

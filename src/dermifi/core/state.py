@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from dermifi.core.clock import Clock
 from dermifi.core.config import Settings
 from dermifi.core.security import Passwords, SecretBox, Tokens
+from dermifi.core.shared_store import RedisCircuit
+from dermifi.core.workers import CpuPool
 
 if TYPE_CHECKING:
     from dermifi.core.ratelimit import RateLimiter
@@ -27,4 +29,6 @@ class AppState:
     secret_box: SecretBox
     rate_limiter: RateLimiter
     redis: Any | None  # redis.asyncio.Redis when DERMIFI_REDIS_URL is set
+    redis_circuit: RedisCircuit  # every call to ``redis`` goes through it
     photo_storage: PhotoStorage  # local directory or S3, from DERMIFI_STORAGE_URL
+    image_pool: CpuPool  # image decoding: a few at once

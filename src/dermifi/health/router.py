@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter
@@ -10,6 +11,7 @@ from dermifi.core.errors import ServiceUnavailable, error_responses
 from dermifi.core.schemas import ApiModel
 
 router = APIRouter(tags=["health"])
+READINESS_TIMEOUT_SECONDS = 0.8
 
 
 class Health(ApiModel):
@@ -32,8 +34,11 @@ async def healthz() -> Health:
 async def readyz(state: State) -> Readiness:
     """The process can serve: its database answers."""
     try:
-        async with state.engine.connect() as conn:
+        # An orchestrator waits for this answer: a frozen database is "not ready" within a
+        # second, not after the connect and statement timeouts an API request gets.
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ServiceUnavailable("Database unreachable") from exc
+        raise ServiceUnavailable("Database unreachable",
+                                 headers={"Retry-After": "2"}) from exc
     return Readiness(status="ready", database="ok")

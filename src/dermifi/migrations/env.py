@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from dermifi.core.db import create_engine
+from dermifi.core.db import UNBOUNDED_STATEMENTS, create_engine
 from dermifi.migrations.env_filters import include_object
 from dermifi.models import Base
 
@@ -26,7 +26,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _main() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "",
+                           timeouts=UNBOUNDED_STATEMENTS)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

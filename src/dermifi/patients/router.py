@@ -91,7 +91,7 @@ async def list_patients(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PatientRead,
-             responses=error_responses(409))
+             responses=error_responses(404, 409))
 async def create_patient(body: PatientCreate, session: DbSession, actor: CurrentUser
                          ) -> JSONResponse:
     """Register a patient. Both consents must be true; `patientNumber` is assigned."""

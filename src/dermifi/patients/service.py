@@ -171,6 +171,10 @@ async def read_chart(session: AsyncSession, actor: Actor, *, patient: Patient,
     from dermifi.scheduling import service as scheduling_service
 
     policies.ensure_can_read_demographics(actor)
+    if "notes" in include:
+        # Asking for what the role may not read at all is refused, not answered as empty:
+        # an empty list would claim the patient has no notes.
+        policies.ensure_can_read_clinical(actor)
     included: dict[str, list[dict[str, Any]]] = {}
     async with unit_of_work(session):
         # The latest visit: a signed note, or a completed appointment without one yet.
@@ -181,11 +185,8 @@ async def read_chart(session: AsyncSession, actor: Actor, *, patient: Patient,
             session, patient_id=patient.id)
         provider = await provider_ref(session, patient)
         if "notes" in include:
-            # Front desk asked for notes: an empty list, not an error, as for any role that
-            # may read the chart but not every part of it.
-            included["notes"] = (
-                await notes_service.notes_for_chart(session, actor, patient=patient)
-                if policies.can_read_clinical(actor) else [])
+            included["notes"] = await notes_service.notes_for_chart(session, actor,
+                                                                    patient=patient)
         if "appointments" in include:
             included["appointments"] = [
                 a.model_dump() for a in await scheduling_service.chart_appointments(

@@ -23,9 +23,10 @@ from PIL import Image, ImageOps, JpegImagePlugin
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
-# 64 megapixels: a 61 MP full-frame camera fits; one decoded RGB copy is under 200 MB.
-# It is below Pillow's own bomb threshold (Image.MAX_IMAGE_PIXELS), which still applies.
-MAX_PIXELS = 64_000_000
+# The default cap (DERMIFI_PHOTO_MAX_MEGAPIXELS): 40 megapixels hold any dermoscopy or phone
+# photo; one decoded RGB copy is about 120 MB. Below Pillow's own bomb threshold
+# (Image.MAX_IMAGE_PIXELS), which still applies.
+MAX_PIXELS = 40_000_000
 THUMBNAIL_SIZE = 256
 THUMBNAIL_CONTENT_TYPE = "image/jpeg"
 
@@ -79,7 +80,7 @@ def sniff(data: bytes) -> ImageKind | None:
     return None
 
 
-def process(data: bytes) -> ProcessedPhoto:
+def process(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ProcessedPhoto:
     """Validate ``data`` and return the cleaned original and its thumbnail.
 
     Raises ``UnsupportedImage`` for anything that is not an accepted image."""
@@ -89,11 +90,11 @@ def process(data: bytes) -> ProcessedPhoto:
     try:
         # Pass 1: the header (size) and the format's own integrity checks.
         with Image.open(io.BytesIO(data), formats=[kind.pil_format]) as probe:
-            _check_pixels(probe.size)
+            _check_pixels(probe.size, max_pixels)
             probe.verify()
         # Pass 2 (verify() leaves the image unusable): decode.
         with Image.open(io.BytesIO(data), formats=[kind.pil_format]) as image:
-            _check_pixels(image.size)
+            _check_pixels(image.size, max_pixels)
             image.load()
             keep = _kept_info(image)
             if isinstance(image, JpegImagePlugin.JpegImageFile):
@@ -119,13 +120,13 @@ def process(data: bytes) -> ProcessedPhoto:
                           thumbnail_height=thumbnail[2])
 
 
-def _check_pixels(size: tuple[int, int]) -> None:
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width < 1 or height < 1:
         raise UnsupportedImage("The image is empty")
-    if width * height > MAX_PIXELS:
+    if width * height > max_pixels:
         raise UnsupportedImage(
-            f"The image has {width}x{height} pixels; at most {MAX_PIXELS // 1_000_000} "
+            f"The image has {width}x{height} pixels; at most {max_pixels / 1_000_000:g} "
             "megapixels are accepted")
 
 

@@ -45,18 +45,19 @@ def _image_response(content: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.post("/patients/{patient_id}/photos", status_code=status.HTTP_201_CREATED,
-             response_model=PhotoRead, responses=error_responses(404, 409, 413, 415))
+             response_model=PhotoRead, responses=error_responses(404, 409, 413, 415, 503))
 async def upload_photo(
     form: Annotated[PhotoUpload, Form(media_type="multipart/form-data")],
     patient: ClinicalPatient, session: DbSession, actor: CurrentUser,
     storage: PhotoStorageDep, state: State, request: Request, response: Response,
 ) -> PhotoRead:
     """Add a photo to the chart (providers and nurses). The type is recognised from the
-    content (JPEG, PNG, HEIC/HEIF, TIFF; at most 25 MB and 64 megapixels). Location, camera
-    and other identifying metadata are removed, the orientation is applied, and a thumbnail
-    is made."""
-    photo = await service.upload_photo(session, actor, patient=patient, data=form,
-                                       storage=storage)
+    content (JPEG, PNG, HEIC/HEIF, TIFF; at most 25 MB and 40 megapixels by default).
+    Location, camera and other identifying metadata are removed, the orientation is applied,
+    and a thumbnail is made. A server busy decoding other uploads answers 503."""
+    photo = await service.upload_photo(
+        session, actor, patient=patient, data=form, storage=storage, pool=state.image_pool,
+        max_pixels=int(state.settings.photo_max_megapixels * 1_000_000))
     links = _links(photo, _base_url(request, state))
     response.headers["Location"] = links["url"]
     return PhotoRead.model_validate({

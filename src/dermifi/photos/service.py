@@ -17,7 +17,6 @@ no row. The opposite failure, a row without its objects, cannot happen this way.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -40,6 +39,7 @@ from dermifi.core.errors import (
     ValidationFailed,
 )
 from dermifi.core.ids import new_id
+from dermifi.core.workers import CpuPool
 from dermifi.patients.models import Patient
 from dermifi.photos import images, policies
 from dermifi.photos.models import Photo
@@ -73,7 +73,8 @@ async def _end_read_transaction(session: AsyncSession) -> None:
 
 
 async def upload_photo(session: AsyncSession, actor: Actor, *, patient: Patient,
-                       data: PhotoUpload, storage: PhotoStorage) -> Photo:
+                       data: PhotoUpload, storage: PhotoStorage, pool: CpuPool,
+                       max_pixels: int = images.MAX_PIXELS) -> Photo:
     policies.ensure_can_upload(actor)
     now = current_clock().now()
     if data.taken_at is not None and data.taken_at > now + TAKEN_AT_TOLERANCE:
@@ -82,7 +83,8 @@ async def upload_photo(session: AsyncSession, actor: Actor, *, patient: Patient,
     # Decoding, cleaning, thumbnailing and storing take a while: no transaction held meanwhile.
     await _end_read_transaction(session)
     try:
-        processed = await asyncio.to_thread(images.process, content)
+        # At most a few decodes at once per process: each can take seconds and ~300 MB.
+        processed = await pool.run(images.process, content, max_pixels=max_pixels)
     except images.UnsupportedImage as exc:
         raise UnsupportedMediaType(str(exc), details=[{"field": "photo",
                                                        "message": str(exc)}]) from exc

@@ -13,6 +13,7 @@ from dermifi.auth.permissions import Role
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, ValidationFailed
+from dermifi.core.fields import normalize_email
 from dermifi.core.ids import new_id
 from dermifi.core.pagination import PageRequest, Pagination, paginate
 from dermifi.core.security import new_totp_secret, totp_uri
@@ -40,7 +41,7 @@ async def create_user(
     last_name: str | None = None,
     mfa: bool = False,
 ) -> NewUser:
-    email = email.strip().lower()
+    email = normalize_email(email)
     problems = password_problems(password, related=[email, first_name or "", last_name or ""])
     if problems:
         raise ValidationFailed(details=[{"field": "password", "message": p} for p in problems])

@@ -1,0 +1,60 @@
+"""A database or another required service that does not answer: ``503`` with ``Retry-After``.
+
+Refused and timed-out connections, an exhausted pool or a connection lost mid-request are
+outages, not bugs: the answer is ``SERVICE_UNAVAILABLE`` and the log gets one line per failed
+request, without a traceback (a traceback per request buried the log while an outage
+lasted). Any other database error is a bug: ``INTERNAL_ERROR``, logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from fastapi import FastAPI, Request
+from sqlalchemy import exc as sa_exc
+from starlette.responses import Response
+
+from dermifi.core.errors import InternalError, ServiceUnavailable, render
+
+logger = logging.getLogger("dermifi.outage")
+RETRY_AFTER_SECONDS = 2
+
+
+def _connection_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = [ConnectionError, TimeoutError, socket.gaierror,
+                                     sa_exc.TimeoutError, sa_exc.DBAPIError]
+    try:
+        from asyncpg.exceptions import PostgresConnectionError
+
+        errors.append(PostgresConnectionError)
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        pass
+    return tuple(errors)
+
+
+CONNECTION_ERRORS = _connection_errors()
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says a service (or the network to it) is down, not that a query was
+    wrong: refused or timed-out connections, an exhausted pool, a connection lost."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return isinstance(exc, CONNECTION_ERRORS)
+
+
+async def _outage_handler(_: Request, exc: Exception) -> Response:
+    if not is_outage(exc):
+        logger.error("unhandled database error", exc_info=exc)
+        return render(InternalError())
+    logger.warning("service unavailable (%s); answered 503", type(exc).__name__)
+    return render(ServiceUnavailable(
+        "A service this request needs is unavailable; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)}))
+
+
+def install_outage_handlers(app: FastAPI) -> None:
+    for error in CONNECTION_ERRORS:
+        app.add_exception_handler(error, _outage_handler)
