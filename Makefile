@@ -12,7 +12,7 @@ export DERMIFI_DATA_DIR ?= $(CURDIR)/data
 help:
 	@echo "make run    - set up, migrate the embedded database, create demo users, serve on 127.0.0.1:8000"
 	@echo "make test   - set up and run the whole suite (needs PostgreSQL and Redis on loopback)"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the layer contracts (import-linter)"
 	@echo "make bench  - load-test the real server and report requests/s and latency percentiles"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
@@ -44,6 +44,7 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 typecheck: lint
 

@@ -75,7 +75,7 @@ async def explain_queries(database_url: str, practice_id: str) -> list[dict[str,
             user = await session.scalar(select(User).where(User.practice_id == practice_id))
         if user is None:
             raise RuntimeError("the practice has no user to list patients as")
-        actor = Actor(user=user, session_id="bench-explain")
+        actor = Actor.of(user, session_id="bench-explain")
         for label, arguments in SHAPES:
             arguments = {"search": None, "status": None, "sort_by": "lastName",
                          "order": "asc", **arguments}

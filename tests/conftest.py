@@ -24,6 +24,7 @@ from dermifi.models import Base
 from dermifi.practices.models import Practice
 from tests.factories.practices import make_practice
 from tests.factories.users import RoleClient, login_client, make_user
+from tests.object_store import s3_bucket, s3_server  # noqa: F401 - fixtures for every folder
 from tests.support import (
     REDIS_URL,
     Backend,

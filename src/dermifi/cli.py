@@ -208,7 +208,7 @@ def seed_demo(
             _, first, last = next(u for u in DEMO_USERS if u[0] == Role.PROVIDER)
             try:
                 clinic = await demo.set_up_clinic(
-                    session, Actor(users_by_role[Role.ADMIN], session_id="seed-demo"),
+                    session, Actor.of(users_by_role[Role.ADMIN], session_id="seed-demo"),
                     provider_user_id=users_by_role[Role.PROVIDER].id, first_name=first,
                     last_name=last)
             except DomainError as exc:

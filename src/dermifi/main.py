@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dermifi import __version__
 from dermifi.audit.router import router as audit_router
 from dermifi.auth.router import router as auth_router
+from dermifi.charts.router import router as charts_router
 from dermifi.core.clock import Clock, SystemClock
 from dermifi.core.config import DEFAULT_SECRET_KEY, Settings
 from dermifi.core.db import (
@@ -35,6 +36,7 @@ from dermifi.core.ratelimit import RateLimiter, RateLimitMiddleware
 from dermifi.core.security import Passwords, SecretBox, Tokens
 from dermifi.core.shared_store import RedisCircuit, client_options
 from dermifi.core.state import AppState
+from dermifi.core.storage import storage_from_settings
 from dermifi.core.workers import CpuPool
 from dermifi.health.router import router as health_router
 from dermifi.locations.router import router as locations_router
@@ -42,7 +44,6 @@ from dermifi.notes import codes as icd10_codes
 from dermifi.notes.router import router as notes_router
 from dermifi.patients.router import router as patients_router
 from dermifi.photos.router import router as photos_router
-from dermifi.photos.storage import storage_from_settings
 from dermifi.providers.router import router as providers_router
 from dermifi.scheduling.router import router as scheduling_router
 from dermifi.scheduling.router import schedule_router
@@ -119,7 +120,7 @@ def build_state(settings: Settings, clock: Clock) -> AppState:
                                  circuit=circuit),
         redis=redis,
         redis_circuit=circuit,
-        photo_storage=storage_from_settings(settings),
+        blob_store=storage_from_settings(settings),
         image_pool=CpuPool(size=settings.image_decode_concurrency,
                            wait_seconds=settings.image_decode_wait_seconds, name="image"),
     )
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(users_router)
     api.include_router(audit_router)
     api.include_router(patients_router)
+    api.include_router(charts_router)
     api.include_router(notes_router)
     api.include_router(photos_router)
     api.include_router(providers_router)

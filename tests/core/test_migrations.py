@@ -92,7 +92,7 @@ def _split_day_template(settings: Settings, entries: list[tuple[time, time]]) ->
         try:
             practice = await make_practice(state)
             admin = await make_user(state, practice_id=practice.id, role=Role.ADMIN)
-            actor = Actor(admin.user, session_id="test")
+            actor = Actor.of(admin.user, session_id="test")
             async with state.sessionmaker() as session:
                 scope_to_practice(session, practice.id)
                 location = await locations_service.create_location(

@@ -53,11 +53,18 @@ fail-on = [
 [cache]
 enabled = false
 
-# The run is an admin's, and only providers sign notes: once the stateful phase reaches a
-# real note, this operation answers 403 by design, which is not missing authentication.
+# The run is an admin's, and only providers and nurses write notes: once the stateful phase
+# reaches a real patient, those operations answer 403 by design, which is not missing
+# authentication. Every other warning still fails them.
 [[operations]]
-include-name = "POST /v1/patients/{{patient_id}}/notes/{{note_id}}/sign"
-warnings = false
+include-name-regex = '^(POST|PATCH) /v1/patients/[{{]patient_id[}}]/notes'
+
+[operations.warnings]
+fail-on = [
+  "base_url_mismatch", "validation_mismatch", "missing_deserializer", "unused_openapi_auth",
+  "unsupported_regex", "method_not_allowed", "constants_extraction", "unmatched_filter",
+  "unresolvable_reference", "rate_limited", "dictionary_mismatch", "timeout_units",
+]
 """
 
 # Limits that a fuzzer would meet within seconds; with them the run would be about them.

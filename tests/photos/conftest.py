@@ -9,49 +9,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from fastapi import FastAPI
-from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
+from dermifi.core.deps import blob_store
 from dermifi.core.state import AppState
-from dermifi.photos.dependencies import photo_storage
-from dermifi.photos.storage import PhotoStorage
+from dermifi.core.storage import BlobStore
 from tests.factories.patients import patient_payload
 from tests.factories.users import RoleClient
 from tests.photos import samples
-
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """A moto S3 server on 127.0.0.1 and a free port, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A new, empty bucket; credentials and region in the standard AWS variables."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in S3_ENV.items():
-        monkeypatch.setenv(name, value)
-    bucket = f"dermifi-test-{secrets.token_hex(6)}"
-    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=bucket)
-    return bucket
-
-
-def s3_keys(endpoint: str, bucket: str) -> list[str]:
-    listing = boto3.client("s3", endpoint_url=endpoint).list_objects_v2(Bucket=bucket)
-    return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
 async def make_chart(client: httpx.AsyncClient) -> str:
@@ -104,7 +72,7 @@ async def delete_chart(state: AppState, patient_id: str) -> None:
 class HookedStorage:
     """The app's storage, with a hook run after each put (to break things at that moment)."""
 
-    def __init__(self, inner: PhotoStorage, after_put: Callable[[int], Any]) -> None:
+    def __init__(self, inner: BlobStore, after_put: Callable[[int], Any]) -> None:
         self.inner = inner
         self.after_put = after_put
         self.puts = 0
@@ -124,9 +92,9 @@ class HookedStorage:
 @pytest.fixture
 def hook_storage(app: FastAPI, state: AppState) -> Iterator[Callable[..., HookedStorage]]:
     def install(after_put: Callable[[int], Any]) -> HookedStorage:
-        hooked = HookedStorage(state.photo_storage, after_put)
-        app.dependency_overrides[photo_storage] = lambda: hooked
+        hooked = HookedStorage(state.blob_store, after_put)
+        app.dependency_overrides[blob_store] = lambda: hooked
         return hooked
 
     yield install
-    app.dependency_overrides.pop(photo_storage, None)
+    app.dependency_overrides.pop(blob_store, None)

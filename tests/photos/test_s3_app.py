@@ -11,8 +11,9 @@ from dermifi.core.state import AppState
 from dermifi.practices.models import Practice
 from tests.auth.test_login import assert_error
 from tests.factories.users import RoleClient
+from tests.object_store import s3_keys
 from tests.photos import samples
-from tests.photos.conftest import HookedStorage, delete_chart, s3_keys, stored_files, upload
+from tests.photos.conftest import HookedStorage, delete_chart, stored_files, upload
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ async def test_book_returns_the_appointment(book: Book, state: AppState) -> None
     body = response.json()
     assert response.headers["Location"] == f"/v1/appointments/{body['id']}"
     assert response.headers["ETag"] == '"v1"'
-    assert body["id"].startswith("apt_")
+    assert body["id"].startswith("appt_")
     assert {k: v for k, v in body.items() if k not in ("id", "createdAt", "updatedAt")} == {
         "patientId": book.patients[0], "providerId": book.provider["id"], "location": "SF",
         "timeZone": "America/Los_Angeles", "start": "2024-01-20T17:00:00Z",
@@ -435,3 +435,29 @@ async def test_nothing_crosses_practices(book: Book, app: Any, state: AppState) 
         await stranger.aclose()
     unchanged = await book.desk.get(f"/v1/appointments/{apt['id']}")
     assert unchanged.json()["status"] == "scheduled"
+
+
+async def test_appointments_stored_with_the_old_prefix_keep_working(book: Book,
+                                                                   state: AppState) -> None:
+    """Ids were ``apt_…`` before the contract's ``appt_``: those rows are still read and
+    changed by their ids."""
+    from dermifi.core.db import scope_to_practice
+    from dermifi.scheduling.models import Appointment
+
+    booked = await book.book(at(DOCUMENT_DAY, "10:00"))
+    old_id = "apt_" + booked["id"].removeprefix("appt_")
+    async with state.sessionmaker() as session:
+        scope_to_practice(session, book.desk.practice_id)
+        row = await session.get(Appointment, booked["id"])
+        assert row is not None
+        # A row as an earlier version wrote it: the same booking under its old id.
+        await session.delete(row)
+        await session.flush()
+        session.add(Appointment(**{c.key: getattr(row, c.key)
+                                   for c in Appointment.__table__.columns} | {"id": old_id}))
+        await session.commit()
+    got = await book.desk.get(f"/v1/appointments/{old_id}")
+    assert got.status_code == 200, got.text
+    assert got.json()["id"] == old_id
+    confirmed = await book.desk.post(f"/v1/appointments/{old_id}/confirm")
+    assert confirmed.status_code == 200, confirmed.text

@@ -62,7 +62,7 @@ async def _store(state: AppState, book: Book, start: datetime, *, patient: int,
         scope_to_practice(session, book.desk.practice_id)
         location_id = (await session.scalars(select(Appointment.location_id).limit(1))).one()
         appointment = Appointment(
-            id=new_id("apt"), practice_id=book.desk.practice_id,
+            id=new_id("appt"), practice_id=book.desk.practice_id,
             patient_id=book.patients[patient],
             provider_id=provider_id or book.provider["id"],
             location_id=location_id, starts_at=start,

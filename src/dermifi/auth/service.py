@@ -12,7 +12,7 @@ from dermifi.audit import service as audit_service
 from dermifi.auth import revocation
 from dermifi.auth.actor import Actor
 from dermifi.auth.models import AuthSession, LoginFailure, RefreshToken
-from dermifi.auth.permissions import permissions_of
+from dermifi.auth.permissions import Role, permissions_of
 from dermifi.core.clock import as_utc
 from dermifi.core.context import client_ip_var, current_clock
 from dermifi.core.db import unit_of_work
@@ -25,12 +25,13 @@ from dermifi.core.errors import (
     MfaRequired,
     Unauthorized,
 )
-from dermifi.core.fields import normalize_email
 from dermifi.core.ids import new_id
 from dermifi.core.network import cidrs_allow
 from dermifi.core.security import TokenError, match_totp
 from dermifi.core.state import AppState
+from dermifi.practices import service as practices_service
 from dermifi.practices.models import Practice
+from dermifi.users import service as users_service
 from dermifi.users.models import User
 
 # Answered to attempts refused while the threshold's worth of others are being checked.
@@ -100,15 +101,6 @@ def _lock_remaining(locked_until: datetime | None, now: datetime) -> int | None:
     return int((as_utc(locked_until) - now).total_seconds()) + 1
 
 
-async def _lock_user_row(session: AsyncSession, user_id: str) -> datetime | None:
-    """Take the account's row lock (SQLite: the write lock the unit of work holds) and read
-    its lock time afresh: every attempt on one account is decided one at a time."""
-    locked_until: datetime | None = await session.scalar(
-        select(User.locked_until).where(User.id == user_id).with_for_update()
-        .execution_options(all_practices=True, populate_existing=True))
-    return locked_until
-
-
 async def _failures_in_window(session: AsyncSession, state: AppState, user_id: str,
                               now: datetime) -> int:
     window_start = now - timedelta(seconds=state.settings.lockout_window_seconds)
@@ -128,7 +120,7 @@ async def _claim_attempt(session: AsyncSession, state: AppState, user: User) -> 
     safe."""
     now = current_clock().now()
     async with unit_of_work(session):
-        remaining = _lock_remaining(await _lock_user_row(session, user.id), now)
+        remaining = _lock_remaining(await users_service.lock_for_sign_in(session, user.id), now)
         if remaining is not None:
             raise AccountLocked(headers={"Retry-After": str(remaining)})
         if await _failures_in_window(session, state, user.id, now) >= (
@@ -153,15 +145,13 @@ async def _record_failure(session: AsyncSession, state: AppState, user: User,
     settings = state.settings
     async with unit_of_work(session):
         now = current_clock().now()
-        already_locked = _lock_remaining(await _lock_user_row(session, user.id), now)
+        current_lock = await users_service.lock_for_sign_in(session, user.id)
+        already_locked = _lock_remaining(current_lock, now)
         failures = await _failures_in_window(session, state, user.id, now)
         locked = already_locked is None and failures >= settings.lockout_threshold
         if locked:
             locked_until = now + timedelta(seconds=settings.lockout_duration_seconds)
-            await session.execute(
-                update(User).where(User.id == user.id).values(locked_until=locked_until)
-                .execution_options(all_practices=True, synchronize_session=False)
-            )
+            await users_service.lock_until(session, user.id, locked_until)
             # The lock consumes these failures: counting starts afresh once it ends.
             await session.execute(
                 delete(LoginFailure).where(LoginFailure.user_id == user.id)
@@ -176,11 +166,9 @@ async def _record_failure(session: AsyncSession, state: AppState, user: User,
 
 async def login(session: AsyncSession, state: AppState, *, email: str, password: str,
                 mfa_code: str | None) -> IssuedTokens:
-    row = (await session.execute(
-        select(User, Practice).join(Practice, Practice.id == User.practice_id)
-        .where(User.email == normalize_email(email))
-    )).first()
-    user, practice = (row[0], row[1]) if row else (None, None)
+    user = await users_service.find_by_email(session, email)
+    practice = (await practices_service.get_practice(session, user.practice_id)
+                if user is not None else None)
     # End the read before the slow part: a burst of logins must not hold pool connections
     # (idle in transaction) while argon2 runs. Commit, not rollback, keeps `user` loaded.
     await session.commit()
@@ -201,7 +189,7 @@ async def login(session: AsyncSession, state: AppState, *, email: str, password:
     async with unit_of_work(session):
         # Decided under the account's row lock, after the hash: a lock set by the guesses
         # that ran beside this one refuses even the right password.
-        remaining = _lock_remaining(await _lock_user_row(session, user.id), now)
+        remaining = _lock_remaining(await users_service.lock_for_sign_in(session, user.id), now)
         if remaining is not None:
             refusal = AccountLocked(headers={"Retry-After": str(remaining)})
         elif not _practice_allows(practice):
@@ -218,9 +206,7 @@ async def login(session: AsyncSession, state: AppState, *, email: str, password:
                 delete(LoginFailure).where(LoginFailure.user_id == user.id)
                 .execution_options(all_practices=True)
             )
-            user.locked_until = None
-            if new_hash is not None:
-                user.password_hash = new_hash
+            await users_service.signed_in(session, user, new_password_hash=new_hash)
             issued = await _start_session(session, state, user, now)
             await audit_service.record(
                 session, None, "auth.login", practice_id=user.practice_id, actor_id=user.id,
@@ -239,17 +225,7 @@ async def _accept_totp(session: AsyncSession, state: AppState, user: User, code:
     """Whether ``code`` is the account's current TOTP code, used for the first time."""
     assert user.mfa_secret_sealed is not None
     step = match_totp(state.secret_box.open(user.mfa_secret_sealed), code, now)
-    if step is None:
-        return False
-    # Atomic compare-and-set: a code (and any older one) is accepted once only.
-    result = await session.execute(
-        update(User)
-        .where(User.id == user.id,
-               (User.totp_last_step.is_(None)) | (User.totp_last_step < step))
-        .values(totp_last_step=step)
-        .execution_options(all_practices=True, synchronize_session=False)
-    )
-    return getattr(result, "rowcount", 0) == 1
+    return step is not None and await users_service.claim_totp_step(session, user.id, step)
 
 
 async def refresh(session: AsyncSession, state: AppState, *, refresh_token: str) -> IssuedTokens:
@@ -262,16 +238,16 @@ async def refresh(session: AsyncSession, state: AppState, *, refresh_token: str)
     reused_session: str | None = None
     async with unit_of_work(session):
         row = (await session.execute(
-            select(RefreshToken, AuthSession, User)
+            select(RefreshToken, AuthSession)
             .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-            .join(User, User.id == AuthSession.user_id)
             .where(RefreshToken.id == claims["jti"], AuthSession.id == claims["sid"])
             .with_for_update(of=RefreshToken)
         )).first()
         if row is None:
             raise Unauthorized("Invalid or expired refresh token")
-        token, auth_session, user = row
-        if auth_session.revoked_at is not None or not user.is_active:
+        token, auth_session = row
+        user = await users_service.get_account(session, auth_session.user_id)
+        if auth_session.revoked_at is not None or user is None or not user.is_active:
             raise Unauthorized("Invalid or expired refresh token")
         claimed = await session.execute(
             update(RefreshToken)
@@ -330,18 +306,20 @@ async def authenticate(session: AsyncSession, state: AppState, token: str) -> Ac
     session_id = claims.get("sid")
     if not isinstance(session_id, str) or await revocation.is_announced(state, session_id):
         raise Unauthorized("Invalid or expired access token")
+    # One round trip: the login session (this domain's row) with the account and the
+    # practice's allowlist, through the statements those domains publish for it.
+    account = users_service.account_statement(claims["sub"]).subquery()
     row = (await session.execute(
-        select(User, AuthSession.revoked_at, AuthSession.expires_at, Practice.ip_allowlist)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .join(Practice, Practice.id == User.practice_id)
-        .where(User.id == claims["sub"], AuthSession.id == session_id,
-               User.practice_id == claims.get("prc"))
+        select(account, AuthSession.revoked_at, AuthSession.expires_at,
+               practices_service.allowlist_of(account.c.practice_id))
+        .join(AuthSession, AuthSession.user_id == account.c.id)
+        .where(AuthSession.id == session_id, account.c.practice_id == claims.get("prc"))
     )).first()
     if row is None:
         raise Unauthorized("Invalid or expired access token")
-    user, revoked_at, expires_at, allowlist = row
-    if revoked_at is not None or as_utc(expires_at) <= now or not user.is_active:
+    user_id, practice_id, role, is_active, revoked_at, expires_at, allowlist = row
+    if revoked_at is not None or as_utc(expires_at) <= now or not is_active:
         raise Unauthorized("Invalid or expired access token")
     if allowlist and not cidrs_allow(allowlist, client_ip_var.get() or ""):
         raise IpNotAllowed()
-    return Actor(user=user, session_id=session_id)
+    return Actor(id=user_id, practice_id=practice_id, role=Role(role), session_id=session_id)

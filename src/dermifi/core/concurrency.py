@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Header
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.core.errors import PreconditionFailed, ValidationFailed
 
@@ -32,3 +33,19 @@ def check_if_match(if_match: str | None, version: int) -> None:
     current = etag(version)
     if not any(t.removeprefix("W/") == current for t in tags):
         raise PreconditionFailed()
+
+
+class Versioned(Protocol):
+    version: int
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+async def lock_for_change(session: AsyncSession, row: V, if_match: str | None) -> V:
+    """The row, re-read under its row lock, after the ``If-Match`` check: the version
+    compared is the one this change replaces, and no other change can land in between (the
+    version column still refuses one that bypassed the lock). Call inside a unit of work."""
+    await session.refresh(row, with_for_update=True)
+    check_if_match(if_match, row.version)
+    return row

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     # pool checkout and statement timeouts (the statement one is also set on the server).
     db_connect_timeout_seconds: float = Field(3.0, gt=0, le=60)
     db_pool_timeout_seconds: float = Field(3.0, gt=0, le=60)
-    db_statement_timeout_seconds: float = Field(5.0, gt=0, le=600)
+    db_statement_timeout_seconds: float = Field(10.0, gt=0, le=600)
     db_pool_size: int = Field(10, ge=1, le=200)
 
     redis_url: str | None = None

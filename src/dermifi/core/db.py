@@ -95,7 +95,7 @@ class DatabaseTimeouts:
     pool: float = 3.0  # waiting for a pooled connection
     # One statement (client side; PostgreSQL's statement_timeout too). None: no limit, for
     # migrations and bulk loads, whose statements legitimately run for minutes.
-    statement: float | None = 5.0
+    statement: float | None = 10.0
 
 
 UNBOUNDED_STATEMENTS = DatabaseTimeouts(statement=None)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.core.clock import Clock
 from dermifi.core.state import AppState
+from dermifi.core.storage import BlobStore
 
 
 def get_state(request: Request) -> AppState:
@@ -34,3 +35,10 @@ def get_clock(request: Request) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def blob_store(request: Request) -> BlobStore:
+    return get_state(request).blob_store
+
+
+BlobStoreDep = Annotated[BlobStore, Depends(blob_store)]

@@ -36,12 +36,20 @@ def _connection_errors() -> tuple[type[Exception], ...]:
 CONNECTION_ERRORS = _connection_errors()
 
 
+# PostgreSQL's own "not now": a statement cancelled by statement_timeout (57014), a lock not
+# granted in time (55P03), the server shutting down or not accepting connections yet (57P0x).
+_BUSY_SQLSTATES = {"57014", "55P03", "57P01", "57P02", "57P03"}
+
+
 def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` says a service (or the network to it) is down, not that a query was
-    wrong: refused or timed-out connections, an exhausted pool, a connection lost."""
+    """Whether ``exc`` says a service (or the network to it) is down or too busy to answer in
+    time, not that a query was wrong: refused or timed-out connections, an exhausted pool, a
+    connection lost, a statement cancelled by its timeout."""
     if isinstance(exc, sa_exc.DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(
+            getattr(exc.orig, "__cause__", None), "sqlstate", None)
+        return (bool(exc.connection_invalidated) or sqlstate in _BUSY_SQLSTATES
+                or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError))
     return isinstance(exc, CONNECTION_ERRORS)
 
 

@@ -15,7 +15,7 @@ from dermifi.core.workers import CpuPool
 
 if TYPE_CHECKING:
     from dermifi.core.ratelimit import RateLimiter
-    from dermifi.photos.storage import PhotoStorage
+    from dermifi.core.storage import BlobStore
 
 
 @dataclass
@@ -30,5 +30,5 @@ class AppState:
     rate_limiter: RateLimiter
     redis: Any | None  # redis.asyncio.Redis when DERMIFI_REDIS_URL is set
     redis_circuit: RedisCircuit  # every call to ``redis`` goes through it
-    photo_storage: PhotoStorage  # local directory or S3, from DERMIFI_STORAGE_URL
+    blob_store: BlobStore  # local directory or S3, from DERMIFI_STORAGE_URL
     image_pool: CpuPool  # image decoding: a few at once

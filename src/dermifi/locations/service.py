@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
-from dermifi.core.concurrency import check_if_match
+from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, NotFound
@@ -72,9 +73,7 @@ async def update_location(session: AsyncSession, actor: Actor, *, location: Loca
     policies.ensure_can_manage(actor)
     changes = data.model_dump(exclude_unset=True)
     async with unit_of_work(session):
-        # Re-read under the row lock: the version compared is the one this change replaces.
-        await session.refresh(location, with_for_update=True)
-        check_if_match(if_match, location.version)
+        await lock_for_change(session, location, if_match)
         if data.code is not None and code_key(data.code) != location.code_key:
             with session.no_autoflush:
                 if await repository.code_taken(session, data.code, exclude_id=location.id):
@@ -95,7 +94,7 @@ async def update_location(session: AsyncSession, actor: Actor, *, location: Loca
         await session.flush()
         await audit_service.record(
             session, actor, "location.update", resource_type="location",
-            resource_id=location.id, details={"fields": sorted(_camel(f) for f in changes)})
+            resource_id=location.id, details={"fields": sorted(to_camel(f) for f in changes)})
     return location
 
 
@@ -118,6 +117,3 @@ async def get(session: AsyncSession, location_id: str) -> Location | None:
     return await repository.get(session, location_id)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)

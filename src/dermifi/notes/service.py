@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,7 +139,7 @@ async def update_draft(session: AsyncSession, actor: Actor, *, patient: Patient,
         await session.flush()
         await audit_service.record(session, actor, "note.update", resource_type="note",
                                    resource_id=note.id, patient_id=patient.id,
-                                   details={"fields": sorted(changes)})
+                                   details={"fields": sorted(to_camel(f) for f in changes)})
         return (await _to_read(session, [note]))[0]
 
 

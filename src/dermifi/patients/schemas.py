@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,8 +17,6 @@ from dermifi.core.fields import (
     ZipCode,
 )
 from dermifi.core.schemas import ApiInput, ApiModel, IsoDate, UtcDateTime, not_nullable, refuse_null
-from dermifi.notes.schemas import NoteRead
-from dermifi.scheduling.schemas import AppointmentRead
 
 Gender = Literal["male", "female", "other", "unknown"]
 PatientStatus = Literal["active", "inactive", "pending"]
@@ -173,12 +171,21 @@ class PatientRead(PatientSummary):
     next_appointment: UtcDateTime | None = None
     provider: ProviderRef | None = None
     updated_by: str | None = None
-    # Present only when asked for with ?include=...
-    appointments: list[AppointmentRead] | None = Field(
-        None, description="With include=appointments: every appointment, latest first")
-    prescriptions: list[dict[str, Any]] | None = Field(
-        None, description="With include=prescriptions")
-    notes: list[NoteRead] | None = Field(None, description="With include=notes")
+
+    @classmethod
+    def of(cls, patient: Any, *, age: int, provider: tuple[str, str] | None,
+           last_visit: datetime | None = None,
+           next_appointment: datetime | None = None) -> PatientRead:
+        return cls.model_validate({
+            **{c: getattr(patient, c) for c in PatientSummary.model_fields},
+            "age": age, "emergency_contact": patient.emergency_contact,
+            "allergies": patient.allergies, "medications": patient.medications,
+            "conditions": patient.conditions, "last_visit": last_visit,
+            "next_appointment": next_appointment,
+            "provider": ({"id": provider[0], "name": provider[1]}
+                         if provider is not None else None),
+            "updated_by": patient.updated_by,
+        })
 
 
 class DeactivatedPatient(ApiModel):
@@ -193,34 +200,3 @@ class DeactivatedPatient(ApiModel):
 
 def insurance_copay(value: Any) -> Decimal | None:
     return Decimal(str(value)) if value is not None else None
-
-
-class PathologyRead(ApiModel):
-    result: str
-    report_date: UtcDateTime | None = None
-
-
-class HistoryEntry(ApiModel):
-    id: str
-    date: UtcDateTime
-    type: Literal["visit", "prescription", "lab", "imaging"]
-    provider: ProviderRef | None = None
-    chief_complaint: str | None = None
-    diagnosis: list[str] = Field(default_factory=list)
-    treatment: str | None = None
-    notes: str | None = None
-    follow_up: str | None = None
-    pathology: PathologyRead | None = None
-    note_id: str | None = Field(None, description="The signed note this visit comes from")
-
-
-class DateRange(ApiModel):
-    from_: UtcDateTime | None = Field(None, alias="from")
-    to: UtcDateTime | None = None
-
-
-class PatientHistory(ApiModel):
-    patient_id: str
-    history: list[HistoryEntry]
-    total_records: int
-    date_range: DateRange

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
-from dermifi.core.concurrency import check_if_match
+from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
@@ -22,13 +22,15 @@ from dermifi.core.pagination import PageRequest, Pagination, paginate
 from dermifi.core.sequences import next_number
 from dermifi.patients import policies, repository
 from dermifi.patients.models import ACTIVE, Patient
-from dermifi.patients.schemas import DeactivateRequest, PatientCreate, PatientUpdate
-from dermifi.providers import repository as providers_repository
-from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
-from dermifi.providers.models import Provider
+from dermifi.patients.schemas import (
+    DeactivateRequest,
+    PatientCreate,
+    PatientRead,
+    PatientUpdate,
+)
+from dermifi.providers import service as providers_service
 
 RETENTION_YEARS = 7
-INCLUDABLE = ("appointments", "prescriptions", "notes")
 
 
 def _identity_key(first_name: str, last_name: str, date_of_birth: date) -> str:
@@ -73,23 +75,34 @@ async def _ensure_unique(session: AsyncSession, *, email_key: str | None, identi
         raise Conflict("A matching active patient already exists", details=details)
 
 
-async def _primary_provider(session: AsyncSession, provider_id: str) -> Provider:
-    provider = await providers_repository.get(session, provider_id)
-    if provider is None:
-        raise NotFound("No such provider", details=[{"field": "primaryProviderId",
-                                                     "message": "No such provider"}])
-    if provider.status != PROVIDER_ACTIVE:
-        raise InvalidState("The provider is not verified yet", details=[
-            {"field": "primaryProviderId", "message": "Not active"}])
-    return provider
+def registered(patient: Patient, provider: tuple[str, str] | None) -> PatientRead:
+    """A new patient as the create answers it: no visit and no appointment yet."""
+    return PatientRead.of(patient, age=age_on(patient.date_of_birth, patient.created_at.date()),
+                          provider=provider)
 
 
 async def provider_ref(session: AsyncSession, patient: Patient) -> tuple[str, str] | None:
     """The chart's `provider`: the primary provider's id and display name."""
     if patient.primary_provider_id is None:
         return None
-    provider = await providers_repository.get(session, patient.primary_provider_id)
-    return (provider.id, provider.display_name) if provider is not None else None
+    return await providers_service.reference(session, patient.primary_provider_id)
+
+
+async def active_patient(session: AsyncSession, patient_id: str, *, field: str,
+                         share_lock: bool = False) -> Patient:
+    """A patient of the practice who is active, for another domain to attach something to
+    (an appointment, a prescription); NOT_FOUND or INVALID_STATE naming ``field``.
+
+    ``share_lock``: hold the row against a deactivation (which would cancel what is being
+    attached) until the transaction ends, without blocking other holders."""
+    patient = await repository.get(session, patient_id, share_lock=share_lock)
+    if patient is None:
+        raise NotFound("No such patient", details=[{"field": field,
+                                                    "message": "No such patient"}])
+    if patient.status != ACTIVE:
+        raise InvalidState("The patient is inactive", details=[{"field": field,
+                                                               "message": "Inactive"}])
+    return patient
 
 
 async def list_patients(
@@ -128,7 +141,8 @@ async def create_patient(session: AsyncSession, actor: Actor, *, data: PatientCr
     async with unit_of_work(session):
         await _ensure_unique(session, email_key=email_key, identity_key=identity_key)
         if data.primary_provider_id is not None:
-            await _primary_provider(session, data.primary_provider_id)
+            await providers_service.verified_provider(
+                session, data.primary_provider_id, field="primaryProviderId")
         number = await next_number(session, practice_id=actor.practice_id, name="patient",
                                    year=now.year)
         patient = Patient(
@@ -154,53 +168,6 @@ async def create_patient(session: AsyncSession, actor: Actor, *, data: PatientCr
     return patient
 
 
-@dataclass(frozen=True)
-class Chart:
-    patient: Patient
-    age: int
-    last_visit: datetime | None
-    next_appointment: datetime | None
-    included: dict[str, list[dict[str, Any]]]
-    provider: tuple[str, str] | None = None  # id, display name
-
-
-async def read_chart(session: AsyncSession, actor: Actor, *, patient: Patient,
-                     include: Sequence[str] = ()) -> Chart:
-    # Imported here: those domains build on patients (they import this package).
-    from dermifi.notes import service as notes_service
-    from dermifi.scheduling import service as scheduling_service
-
-    policies.ensure_can_read_demographics(actor)
-    if "notes" in include:
-        # Asking for what the role may not read at all is refused, not answered as empty:
-        # an empty list would claim the patient has no notes.
-        policies.ensure_can_read_clinical(actor)
-    included: dict[str, list[dict[str, Any]]] = {}
-    async with unit_of_work(session):
-        # The latest visit: a signed note, or a completed appointment without one yet.
-        visits = [await notes_service.last_visit_at(session, patient_id=patient.id),
-                  await scheduling_service.last_completed_at(session, patient_id=patient.id)]
-        last_visit = max((v for v in visits if v is not None), default=None)
-        next_appointment = await scheduling_service.next_appointment_at(
-            session, patient_id=patient.id)
-        provider = await provider_ref(session, patient)
-        if "notes" in include:
-            included["notes"] = await notes_service.notes_for_chart(session, actor,
-                                                                    patient=patient)
-        if "appointments" in include:
-            included["appointments"] = [
-                a.model_dump() for a in await scheduling_service.chart_appointments(
-                    session, actor, patient_id=patient.id)]
-        if "prescriptions" in include:
-            included["prescriptions"] = []
-        await audit_service.record(session, actor, "patient.read", resource_type="patient",
-                                   resource_id=patient.id, patient_id=patient.id,
-                                   details={"include": sorted(include)})
-    today = current_clock().now().date()
-    return Chart(patient, age_on(patient.date_of_birth, today), last_visit, next_appointment,
-                 included, provider)
-
-
 async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patient,
                          data: PatientUpdate, if_match: str | None) -> Patient:
     policies.ensure_can_edit_demographics(actor)
@@ -208,9 +175,7 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
     if data.date_of_birth is not None:
         _check_birth_date(data.date_of_birth)
     async with unit_of_work(session):
-        # Re-read under the row lock: the version compared is the one this change replaces.
-        await session.refresh(patient, with_for_update=True)
-        check_if_match(if_match, patient.version)
+        await lock_for_change(session, patient, if_match)
         for field in ("first_name", "last_name", "date_of_birth", "gender", "allergies",
                       "medications", "conditions"):
             if field in changes:
@@ -230,7 +195,8 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
             patient.insurance = _insurance(data.insurance)
         if "primary_provider_id" in changes:
             if data.primary_provider_id is not None:
-                await _primary_provider(session, data.primary_provider_id)
+                await providers_service.verified_provider(
+                session, data.primary_provider_id, field="primaryProviderId")
             patient.primary_provider_id = data.primary_provider_id
         patient.identity_key = _identity_key(patient.first_name, patient.last_name,
                                              patient.date_of_birth)
@@ -243,19 +209,15 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
         await session.flush()
         await audit_service.record(
             session, actor, "patient.update", resource_type="patient", resource_id=patient.id,
-            patient_id=patient.id, details={"fields": sorted(_camel(f) for f in changes)})
+            patient_id=patient.id, details={"fields": sorted(to_camel(f) for f in changes)})
     return patient
 
 
 async def deactivate_patient(session: AsyncSession, actor: Actor, *, patient: Patient,
                              data: DeactivateRequest, if_match: str | None) -> Patient:
-    from dermifi.scheduling import service as scheduling_service
-
     policies.ensure_can_edit_demographics(actor)
     async with unit_of_work(session):
-        # Re-read under the row lock: the version compared is the one this change replaces.
-        await session.refresh(patient, with_for_update=True)
-        check_if_match(if_match, patient.version)
+        await lock_for_change(session, patient, if_match)
         if patient.status == "inactive":
             raise InvalidState("The patient is already inactive")
         now = current_clock().now()
@@ -268,14 +230,11 @@ async def deactivate_patient(session: AsyncSession, actor: Actor, *, patient: Pa
         patient.updated_at = now
         patient.updated_by = actor.id
         await session.flush()
-        # An inactive patient keeps no place in the book: the times are freed for others.
-        released = await scheduling_service.cancel_upcoming_of(
-            session, actor, patient_id=patient.id, reason="Patient deactivated")
+        # What the patient held elsewhere (appointments, ...) is released by the caller,
+        # charts.service.deactivate, in this same unit of work.
         await audit_service.record(session, actor, "patient.deactivate",
                                    resource_type="patient", resource_id=patient.id,
-                                   patient_id=patient.id,
-                                   details={"reason": data.reason,
-                                            "cancelledAppointments": released})
+                                   patient_id=patient.id, details={"reason": data.reason})
     return patient
 
 
@@ -283,9 +242,7 @@ async def verify_insurance(session: AsyncSession, actor: Actor, *, patient: Pati
                            if_match: str | None) -> Patient:
     policies.ensure_can_edit_demographics(actor)
     async with unit_of_work(session):
-        # Re-read under the row lock: the version compared is the one this change replaces.
-        await session.refresh(patient, with_for_update=True)
-        check_if_match(if_match, patient.version)
+        await lock_for_change(session, patient, if_match)
         if not patient.insurance:
             raise InvalidState("The patient has no insurance on file")
         now = current_clock().now()
@@ -305,18 +262,3 @@ def _add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years)
     except ValueError:  # 29 February
         return moment.replace(year=moment.year + years, day=28)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)
-
-
-def day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """Whole days in UTC: from 00:00:00 of the start date to 23:59:59 of the end date."""
-    from datetime import UTC
-
-    low = datetime.combine(start, time.min, tzinfo=UTC) if start else None
-    high = (datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1, seconds=-1)
-            if end else None)
-    return low, high

@@ -1,4 +1,4 @@
-"""Path objects and app resources the photo routes need."""
+"""Path objects the photo routes need."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from dermifi.auth.dependencies import CurrentUser
-from dermifi.core.deps import DbSession, State
+from dermifi.core.deps import DbSession
 from dermifi.photos import service
 from dermifi.photos.models import Photo
-from dermifi.photos.storage import PhotoStorage
 
 PhotoId = Annotated[str, Path(max_length=64, description="A photo id (photo_...)")]
 
@@ -21,9 +20,4 @@ async def readable_photo(photo_id: PhotoId, session: DbSession, actor: CurrentUs
     return await service.get_readable(session, actor, photo_id=photo_id)
 
 
-def photo_storage(state: State) -> PhotoStorage:
-    return state.photo_storage
-
-
 ReadablePhoto = Annotated[Photo, Depends(readable_photo)]
-PhotoStorageDep = Annotated[PhotoStorage, Depends(photo_storage)]

@@ -5,11 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, Response, status
 
 from dermifi.auth.dependencies import CurrentUser
-from dermifi.core.deps import DbSession, State
+from dermifi.core.deps import BlobStoreDep, DbSession, State
 from dermifi.core.errors import error_responses
 from dermifi.patients.dependencies import ClinicalPatient
 from dermifi.photos import images, service
-from dermifi.photos.dependencies import PhotoStorageDep, ReadablePhoto
+from dermifi.photos.dependencies import ReadablePhoto
 from dermifi.photos.models import Photo
 from dermifi.photos.schemas import (
     BodyPart,
@@ -49,7 +49,7 @@ def _image_response(content: bytes, media_type: str, filename: str) -> Response:
 async def upload_photo(
     form: Annotated[PhotoUpload, Form(media_type="multipart/form-data")],
     patient: ClinicalPatient, session: DbSession, actor: CurrentUser,
-    storage: PhotoStorageDep, state: State, request: Request, response: Response,
+    storage: BlobStoreDep, state: State, request: Request, response: Response,
 ) -> PhotoRead:
     """Add a photo to the chart (providers and nurses). The type is recognised from the
     content (JPEG, PNG, HEIC/HEIF, TIFF; at most 25 MB and 40 megapixels by default).
@@ -105,7 +105,7 @@ _THUMBNAIL_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("/photos/{photo_id}/content", response_class=Response,
             responses=_CONTENT_RESPONSES)
 async def photo_content(photo: ReadablePhoto, session: DbSession, actor: CurrentUser,
-                        storage: PhotoStorageDep) -> Response:
+                        storage: BlobStoreDep) -> Response:
     """The photo as uploaded, cleaned of identifying metadata (same roles as the chart)."""
     content = await service.read_image(session, actor, photo=photo, variant="original",
                                        storage=storage)
@@ -116,7 +116,7 @@ async def photo_content(photo: ReadablePhoto, session: DbSession, actor: Current
 @router.get("/photos/{photo_id}/thumbnail", response_class=Response,
             responses=_THUMBNAIL_RESPONSES)
 async def photo_thumbnail(photo: ReadablePhoto, session: DbSession, actor: CurrentUser,
-                          storage: PhotoStorageDep) -> Response:
+                          storage: BlobStoreDep) -> Response:
     """The photo's thumbnail (JPEG; same roles as the chart)."""
     content = await service.read_image(session, actor, photo=photo, variant="thumbnail",
                                        storage=storage)

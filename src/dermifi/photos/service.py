@@ -39,12 +39,12 @@ from dermifi.core.errors import (
     ValidationFailed,
 )
 from dermifi.core.ids import new_id
+from dermifi.core.storage import BlobStore
 from dermifi.core.workers import CpuPool
 from dermifi.patients.models import Patient
 from dermifi.photos import images, policies
 from dermifi.photos.models import Photo
 from dermifi.photos.schemas import PhotoUpload
-from dermifi.photos.storage import PhotoStorage
 from dermifi.users import service as users_service
 
 logger = logging.getLogger("dermifi.photos")
@@ -73,7 +73,7 @@ async def _end_read_transaction(session: AsyncSession) -> None:
 
 
 async def upload_photo(session: AsyncSession, actor: Actor, *, patient: Patient,
-                       data: PhotoUpload, storage: PhotoStorage, pool: CpuPool,
+                       data: PhotoUpload, storage: BlobStore, pool: CpuPool,
                        max_pixels: int = images.MAX_PIXELS) -> Photo:
     policies.ensure_can_upload(actor)
     now = current_clock().now()
@@ -121,7 +121,7 @@ async def upload_photo(session: AsyncSession, actor: Actor, *, patient: Patient,
     return photo
 
 
-async def _discard_unless_committed(session: AsyncSession, storage: PhotoStorage,
+async def _discard_unless_committed(session: AsyncSession, storage: BlobStore,
                                     photo_id: str, keys: Sequence[str]) -> None:
     """Clean-up after a failed upload: delete its objects unless its row exists after all."""
     try:
@@ -185,7 +185,7 @@ async def get_readable(session: AsyncSession, actor: Actor, *, photo_id: str) ->
 
 
 async def read_image(session: AsyncSession, actor: Actor, *, photo: Photo, variant: Variant,
-                     storage: PhotoStorage) -> bytes:
+                     storage: BlobStore) -> bytes:
     """The stored bytes of the photo or its thumbnail; the read is audited before they are
     handed out (a read that cannot be recorded is not served)."""
     policies.ensure_can_read(actor)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,3 +66,14 @@ async def set_ip_allowlist(session: AsyncSession, practice: Practice,
     async with unit_of_work(session):
         practice.ip_allowlist = networks
     return practice
+
+
+async def get_practice(session: AsyncSession, practice_id: str) -> Practice | None:
+    return await session.get(Practice, practice_id)
+
+
+def allowlist_of(practice_id: Any) -> Any:
+    """The practice's IP allowlist, as a scalar subquery another statement can select (the
+    practice named by a column of that statement, or by a value)."""
+    return (select(Practice.ip_allowlist).where(Practice.id == practice_id)
+            .scalar_subquery())

@@ -48,17 +48,6 @@ async def provider_of_user(session: AsyncSession, user_id: str) -> str | None:
     return await session.scalar(select(Provider.id).where(Provider.user_id == user_id))
 
 
-async def user_role(session: AsyncSession, user_id: str) -> str | None:
-    """The role of a user of the caller's practice, or None when there is no such user.
-
-    The one read of another domain's table here: users.service has no single-user lookup yet
-    (this belongs there as ``users_service.role_of``). Scoped to the practice like any query.
-    """
-    from dermifi.users.models import User
-
-    return await session.scalar(select(User.role).where(User.id == user_id))
-
-
 async def working_hours(session: AsyncSession, provider_id: str, *,
                         day_of_week: int | None = None) -> Sequence[WorkingHours]:
     stmt = select(WorkingHours).where(WorkingHours.provider_id == provider_id)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
 from dermifi.auth.permissions import Role
-from dermifi.core.concurrency import check_if_match
+from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, ErrorDetail, InvalidState, NotFound, ValidationFailed
@@ -35,6 +36,7 @@ from dermifi.providers.schemas import (
     ProviderUpdate,
     WorkingHoursReplace,
 )
+from dermifi.users import service as users_service
 
 
 def today() -> date:
@@ -71,6 +73,29 @@ async def get_readable(session: AsyncSession, actor: Actor, *, provider_id: str)
     return provider
 
 
+async def verified_provider(session: AsyncSession, provider_id: str, *, field: str,
+                            share_lock: bool = False) -> Provider:
+    """A verified provider of the practice, for another domain to name (a patient's primary
+    provider, an appointment's, a prescriber): NOT_FOUND or INVALID_STATE naming ``field``.
+
+    ``share_lock``: hold the row against changes (working hours, status) until the
+    transaction ends, without blocking other holders (FOR SHARE)."""
+    provider = await repository.get(session, provider_id, share_lock=share_lock)
+    if provider is None:
+        raise NotFound("No such provider", details=[{"field": field,
+                                                     "message": "No such provider"}])
+    if provider.status != ACTIVE:
+        raise InvalidState("The provider is not verified yet",
+                           details=[{"field": field, "message": "Not active"}])
+    return provider
+
+
+async def reference(session: AsyncSession, provider_id: str) -> tuple[str, str] | None:
+    """The provider's id and display name ("Dr. Emily Johnson"), or None."""
+    provider = await repository.get(session, provider_id)
+    return (provider.id, provider.display_name) if provider is not None else None
+
+
 # --- checks shared by create and update ----------------------------------------------------
 
 async def _resolve_locations(session: AsyncSession, codes: Sequence[str],
@@ -87,7 +112,7 @@ async def _check_user(session: AsyncSession, user_id: str, *, provider_id: str |
                       problems: list[ErrorDetail]) -> bool:
     """Whether ``user_id`` may be linked: a provider-role user of this practice (else a
     problem) not linked to another provider (else CONFLICT)."""
-    role = await repository.user_role(session, user_id)
+    role = await users_service.role_of(session, user_id)
     if role is None:
         problems.append(ErrorDetail(field="userId", message="No such user in this practice"))
         return False
@@ -173,9 +198,7 @@ async def update_provider(session: AsyncSession, actor: Actor, *, provider: Prov
     changes = data.model_dump(exclude_unset=True)
     problems: list[ErrorDetail] = []
     async with unit_of_work(session):
-        # Re-read under the row lock: the version compared is the one this change replaces.
-        await session.refresh(provider, with_for_update=True)
-        check_if_match(if_match, provider.version)
+        await lock_for_change(session, provider, if_match)
         locations: list[Location] | None = None
         if data.locations is not None:
             locations = await _resolve_locations(session, data.locations, problems)
@@ -207,7 +230,7 @@ async def update_provider(session: AsyncSession, actor: Actor, *, provider: Prov
         provider.updated_at = current_clock().now()
         provider.updated_by = actor.id
         await session.flush()
-        details: dict[str, object] = {"fields": sorted(_camel(f) for f in changes)}
+        details: dict[str, object] = {"fields": sorted(to_camel(f) for f in changes)}
         if locations is not None:
             details["locationIds"] = [loc.id for loc in locations]
         if "user_id" in changes:
@@ -223,8 +246,7 @@ async def verify_provider(session: AsyncSession, actor: Actor, *, provider: Prov
     """The license was checked with the state board: the provider becomes active."""
     policies.ensure_can_manage(actor)
     async with unit_of_work(session):
-        await session.refresh(provider, with_for_update=True)
-        check_if_match(if_match, provider.version)
+        await lock_for_change(session, provider, if_match)
         if provider.status != PENDING_VERIFICATION:
             raise InvalidState("Only a provider pending verification can be verified")
         if provider.license_expiry_date < today():
@@ -290,7 +312,7 @@ async def replace_working_hours(session: AsyncSession, actor: Actor, *, provider
     policies.ensure_can_manage(actor)
     async with unit_of_work(session):
         # Concurrent replacements of one provider's template queue on the provider's row.
-        await session.refresh(provider, with_for_update=True)
+        await lock_for_change(session, provider, None)
         by_key = {link.location.code_key: link.location for link in provider.location_links}
         problems = hours.template_problems(data.working_hours, data.exceptions,
                                            provider_location_keys=by_key.keys())
@@ -326,6 +348,3 @@ async def shifts_on(session: AsyncSession, *, provider: Provider, on: date,
     return [_shift(r) for r in rows if location_id is None or r.location_id == location_id]
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)

@@ -11,7 +11,7 @@ from dermifi.core.deps import DbSession
 from dermifi.scheduling import service
 from dermifi.scheduling.repository import Booking
 
-AppointmentId = Annotated[str, Path(max_length=64, description="An appointment id (apt_...)")]
+AppointmentId = Annotated[str, Path(max_length=64, description="An appointment id (appt_...)")]
 
 
 async def readable_appointment(appointment_id: AppointmentId, session: DbSession,

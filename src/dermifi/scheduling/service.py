@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
-from dermifi.core.concurrency import check_if_match
+from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import (
@@ -34,10 +34,8 @@ from dermifi.core.ids import new_id
 from dermifi.core.pagination import PageRequest, Pagination, paginate
 from dermifi.locations import service as locations_service
 from dermifi.locations.models import Location
-from dermifi.patients import repository as patients_repository
-from dermifi.patients.models import ACTIVE as PATIENT_ACTIVE
+from dermifi.patients import service as patients_service
 from dermifi.patients.models import Patient
-from dermifi.providers import repository as providers_repository
 from dermifi.providers import service as providers_service
 from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
 from dermifi.providers.models import Provider
@@ -143,28 +141,16 @@ async def list_appointments(
 async def _bookable_patient(session: AsyncSession, patient_id: str) -> Patient:
     # Shared lock: a deactivation (which cancels the patient's upcoming appointments)
     # cannot slip in between this check and the booking.
-    patient = await patients_repository.get(session, patient_id, share_lock=True)
-    if patient is None:
-        raise NotFound("No such patient",
-                       details=[{"field": "patientId", "message": "No such patient"}])
-    if patient.status != PATIENT_ACTIVE:
-        raise InvalidState("An inactive patient cannot be booked",
-                           details=[{"field": "patientId", "message": "Inactive"}])
-    return patient
+    return await patients_service.active_patient(session, patient_id, field="patientId",
+                                                 share_lock=True)
 
 
 async def _bookable_provider(session: AsyncSession, provider_id: str) -> Provider:
     # Shared lock: a change of the provider's working hours (which locks the row exclusively)
     # waits for this booking, or this booking for it, so a booking is always judged by the
     # hours in force when it commits. Bookings do not wait for one another.
-    provider = await providers_repository.get(session, provider_id, share_lock=True)
-    if provider is None:
-        raise NotFound("No such provider",
-                       details=[{"field": "providerId", "message": "No such provider"}])
-    if provider.status != PROVIDER_ACTIVE:
-        raise InvalidState("The provider is not verified yet and cannot be booked",
-                           details=[{"field": "providerId", "message": "Not active"}])
-    return provider
+    return await providers_service.verified_provider(session, provider_id, field="providerId",
+                                                     share_lock=True)
 
 
 async def _location(session: AsyncSession, provider: Provider, code: str | None
@@ -263,7 +249,7 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
         shift = await _work_day_for(session, provider, visit, location)
         now = _now()
         appointment = Appointment(
-            id=new_id("apt"), practice_id=actor.practice_id, patient_id=patient.id,
+            id=new_id("appt"), practice_id=actor.practice_id, patient_id=patient.id,
             provider_id=provider.id, location_id=shift.shift.location_id,
             starts_at=visit.start, ends_at=visit.end, duration_minutes=data.duration,
             type=data.type, status=SCHEDULED, reason=data.reason, notes=data.notes,
@@ -286,8 +272,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
     appointment = booking[0]
     changes = data.model_dump(exclude_unset=True)
     async with unit_of_work(session):
-        await session.refresh(appointment, with_for_update=True)
-        check_if_match(if_match, appointment.version)
+        await lock_for_change(session, appointment, if_match)
         if appointment.status not in UPCOMING:
             raise InvalidState(f"A {appointment.status} appointment can no longer be changed")
         moves = changes.keys() & {"provider_id", "location", "start", "duration"}
@@ -361,8 +346,7 @@ async def advance(session: AsyncSession, actor: Actor, *, booking: Booking,
     policies.ensure_can_manage(actor)
     appointment, location = booking
     async with unit_of_work(session):
-        await session.refresh(appointment, with_for_update=True)
-        check_if_match(if_match, appointment.version)
+        await lock_for_change(session, appointment, if_match)
         if appointment.status not in transition.allowed_from:
             allowed = " or ".join(s.replace("_", " ") for s in transition.allowed_from)
             raise InvalidState(f"Only a {allowed} appointment can be "

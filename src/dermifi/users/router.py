@@ -40,6 +40,6 @@ async def list_users(session: DbSession, actor: RequireAdmin, page: PageParams,
 
 
 @router.get("/me", response_model=UserRead, responses=error_responses())
-async def me(actor: CurrentUser) -> UserRead:
+async def me(actor: CurrentUser, session: DbSession) -> UserRead:
     """The authenticated user."""
-    return UserRead.of(actor.user)
+    return UserRead.of(await service.get_user(session, actor.id))

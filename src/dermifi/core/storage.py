@@ -1,6 +1,7 @@
-"""Where photo bytes live: a local directory (default) or S3-compatible object storage.
+"""The blob store: where bytes that are not rows live (photos now; pathology reports and sent
+prescription messages later), in a local directory (default) or S3-compatible object storage.
 
-One small interface, ``PhotoStorage``: ``put`` (durable when it returns), ``get`` and an
+One small interface, ``BlobStore``: ``put`` (durable when it returns), ``get`` and an
 idempotent ``delete``. Keys are chosen by the service (unguessable, one set per upload) and
 never overwritten. Every blocking call runs in a worker thread, never on the event loop.
 """
@@ -24,7 +25,7 @@ class StoredObjectMissing(LookupError):
     """The key names no stored object."""
 
 
-class PhotoStorage(Protocol):
+class BlobStore(Protocol):
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:
         """Store ``data`` under ``key``; when this returns the object survives a crash."""
 
@@ -42,7 +43,8 @@ def _check_key(key: str) -> str:
 
 
 class LocalStorage:
-    """Files under one root directory (``<data dir>/photos`` by default), owner-only."""
+    """Files under one root directory (``<data dir>/photos`` by default: where photos were
+    kept before other blobs joined them), owner-only."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -152,7 +154,7 @@ def _s3_client(endpoint_url: str | None) -> Any:
     return boto3.client("s3", endpoint_url=endpoint_url, config=config)
 
 
-def storage_from_settings(settings: Settings) -> PhotoStorage:
+def storage_from_settings(settings: Settings) -> BlobStore:
     """``DERMIFI_STORAGE_URL``: unset means ``<data dir>/photos``; a path or ``file://`` URL a
     directory; ``s3://bucket/prefix`` object storage. Anything else is refused at start-up."""
     url = settings.storage_url

@@ -9,17 +9,17 @@ import boto3
 import pytest
 
 from dermifi.core.config import Settings
-from dermifi.photos.storage import (
+from dermifi.core.storage import (
+    BlobStore,
     LocalStorage,
-    PhotoStorage,
     S3Storage,
     StoredObjectMissing,
     storage_from_settings,
 )
-from tests.photos.conftest import s3_keys
+from tests.object_store import s3_keys
 
 
-async def _round_trip(storage: PhotoStorage) -> None:
+async def _round_trip(storage: BlobStore) -> None:
     key = "prc_1/photo_abc-0123.jpg"
     await storage.put(key, b"first", content_type="image/jpeg")
     assert await storage.get(key) == b"first"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,18 +11,24 @@ from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import ValidationFailed
+from dermifi.notes import service as notes_service
 from dermifi.patients import policies
 from dermifi.patients.models import Patient
-from dermifi.patients.service import day_bounds
 
 HistoryType = Literal["visit", "prescription", "lab", "imaging", "all"]
+
+
+def day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """Whole days in UTC: from 00:00:00 of the start date to 23:59:59 of the end date."""
+    low = datetime.combine(start, time.min, tzinfo=UTC) if start else None
+    high = (datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1, seconds=-1)
+            if end else None)
+    return low, high
 
 
 async def patient_history(session: AsyncSession, actor: Actor, *, patient: Patient,
                           start_date: date | None, end_date: date | None,
                           kind: HistoryType) -> dict[str, Any]:
-    from dermifi.notes import service as notes_service
-
     policies.ensure_can_read_clinical(actor)
     if start_date and end_date and start_date > end_date:
         raise ValidationFailed(details=[{"field": "endDate",
