@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    declared_attr,
     mapped_column,
     with_loader_criteria,
 )
@@ -65,6 +66,30 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Audited:
+    """Who made a row and who changed it last, and the version ``If-Match`` compares (the ORM
+    refuses a write whose version moved underneath it)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+    def stamp_created(self, actor_id: str, at: datetime) -> None:
+        self.created_at = self.updated_at = at
+        self.created_by = actor_id
+        self.updated_by = actor_id
+
+    def stamp_updated(self, actor_id: str, at: datetime) -> None:
+        self.updated_at = at
+        self.updated_by = actor_id
 
 
 # --- engines -------------------------------------------------------------------------------

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dermifi.core.db import Base, PortableJSON, PracticeOwned, UTCDateTime
+from dermifi.core.db import Audited, Base, PortableJSON, PracticeOwned
 
 
-class Location(PracticeOwned, Base):
+class Location(Audited, PracticeOwned, Base):
     """A site of the practice. Providers work at locations; working hours are wall-clock times
     in the location's time zone."""
 
@@ -26,13 +25,7 @@ class Location(PracticeOwned, Base):
     address: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
     phone: Mapped[str | None] = mapped_column(String(40))
     time_zone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. America/Los_Angeles
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(40))
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
 
 
 def code_key(code: str) -> str:

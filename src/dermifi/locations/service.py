@@ -89,8 +89,7 @@ async def update_location(session: AsyncSession, actor: Actor, *, location: Loca
             location.phone = data.phone
         if data.time_zone is not None:
             location.time_zone = data.time_zone
-        location.updated_at = current_clock().now()
-        location.updated_by = actor.id
+        location.stamp_updated(actor.id, current_clock().now())
         await session.flush()
         await audit_service.record(
             session, actor, "location.update", resource_type="location",

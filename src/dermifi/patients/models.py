@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dermifi.core.db import Base, PortableJSON, PracticeOwned, UTCDateTime
+from dermifi.core.db import Audited, Base, PortableJSON, PracticeOwned, UTCDateTime
 
 ACTIVE = "active"
 
 
-class Patient(PracticeOwned, Base):
+class Patient(Audited, PracticeOwned, Base):
     __tablename__ = "patient"
     __table_args__ = (
         UniqueConstraint("practice_id", "patient_number"),
@@ -47,18 +47,12 @@ class Patient(PracticeOwned, Base):
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
     primary_provider_id: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(40))
-    version: Mapped[int] = mapped_column(Integer, default=1)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_by: Mapped[str | None] = mapped_column(String(40))
     deactivation_reason: Mapped[str | None] = mapped_column(String(40))
     deactivation_notes: Mapped[str | None] = mapped_column(String(2000))
     data_retention_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __mapper_args__ = {"version_id_col": version}
 
 
 # Lists and searches read the next two tables, never the wide patient rows: an exact total

@@ -204,8 +204,7 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
                 "email", "first_name", "last_name", "date_of_birth"}:
             await _ensure_unique(session, email_key=patient.email_key,
                                  identity_key=patient.identity_key, exclude_id=patient.id)
-        patient.updated_at = current_clock().now()
-        patient.updated_by = actor.id
+        patient.stamp_updated(actor.id, current_clock().now())
         await session.flush()
         await audit_service.record(
             session, actor, "patient.update", resource_type="patient", resource_id=patient.id,
@@ -227,8 +226,7 @@ async def deactivate_patient(session: AsyncSession, actor: Actor, *, patient: Pa
         patient.deactivation_reason = data.reason
         patient.deactivation_notes = data.notes
         patient.data_retention_date = _add_years(now, RETENTION_YEARS)
-        patient.updated_at = now
-        patient.updated_by = actor.id
+        patient.stamp_updated(actor.id, now)
         await session.flush()
         # What the patient held elsewhere (appointments, ...) is released by the caller,
         # charts.service.deactivate, in this same unit of work.
@@ -248,8 +246,7 @@ async def verify_insurance(session: AsyncSession, actor: Actor, *, patient: Pati
         now = current_clock().now()
         patient.insurance = {**patient.insurance, "verified": True,
                              "verified_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        patient.updated_at = now
-        patient.updated_by = actor.id
+        patient.stamp_updated(actor.id, now)
         await session.flush()
         await audit_service.record(session, actor, "patient.insurance.verify",
                                    resource_type="patient", resource_id=patient.id,

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     SmallInteger,
     String,
     Time,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dermifi.core.db import Base, PortableJSON, PracticeOwned, UTCDateTime
+from dermifi.core.db import Audited, Base, PortableJSON, PracticeOwned, UTCDateTime
 
 if TYPE_CHECKING:
     from dermifi.locations.models import Location
@@ -39,7 +38,7 @@ class ProviderLocation(PracticeOwned, Base):
     location: Mapped[Location] = relationship(lazy="joined", innerjoin=True)
 
 
-class Provider(PracticeOwned, Base):
+class Provider(Audited, PracticeOwned, Base):
     __tablename__ = "provider"
     __table_args__ = (
         UniqueConstraint("practice_id", "npi_number"),
@@ -76,16 +75,10 @@ class Provider(PracticeOwned, Base):
     fellowship: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
     certifications: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
     status: Mapped[str] = mapped_column(String(30), default=PENDING_VERIFICATION)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(40))
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     location_links: Mapped[list[ProviderLocation]] = relationship(
         order_by=ProviderLocation.position, cascade="all, delete-orphan", lazy="selectin")
 
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def display_name(self) -> str:

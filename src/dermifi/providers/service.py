@@ -227,8 +227,7 @@ async def update_provider(session: AsyncSession, actor: Actor, *, provider: Prov
             provider.user_id = data.user_id
         if locations is not None:
             provider.location_links = _links(provider, locations)
-        provider.updated_at = current_clock().now()
-        provider.updated_by = actor.id
+        provider.stamp_updated(actor.id, current_clock().now())
         await session.flush()
         details: dict[str, object] = {"fields": sorted(to_camel(f) for f in changes)}
         if locations is not None:
@@ -256,8 +255,7 @@ async def verify_provider(session: AsyncSession, actor: Actor, *, provider: Prov
         provider.license_verified = True
         provider.license_verified_at = now
         provider.license_verified_by = actor.id
-        provider.updated_at = now
-        provider.updated_by = actor.id
+        provider.stamp_updated(actor.id, now)
         await session.flush()
         await audit_service.record(session, actor, "provider.verify",
                                    resource_type="provider", resource_id=provider.id)

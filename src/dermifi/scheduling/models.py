@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dermifi.core.db import Base, PracticeOwned, UTCDateTime
+from dermifi.core.db import Audited, Base, PracticeOwned, UTCDateTime
 
 SCHEDULED = "scheduled"
 CONFIRMED = "confirmed"
@@ -31,7 +31,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Appointment(PracticeOwned, Base):
+class Appointment(Audited, PracticeOwned, Base):
     """A patient's visit with a provider at a location: a stretch of time stored as UTC
     instants; the location's time zone gives its wall-clock date and time.
 
@@ -68,13 +68,7 @@ class Appointment(PracticeOwned, Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(40))
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(40))
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def holds_time(self) -> bool:

@@ -301,8 +301,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
         for field in ("type", "reason", "notes"):
             if field in changes:
                 setattr(appointment, field, getattr(data, field))
-        appointment.updated_at = _now()
-        appointment.updated_by = actor.id
+        appointment.stamp_updated(actor.id, _now())
         await _flush_booking(session)
         await _audit(session, actor, "appointment.update", appointment,
                      {"fields": sorted(to_camel(f) for f in changes)})
@@ -361,8 +360,7 @@ async def advance(session: AsyncSession, actor: Actor, *, booking: Booking,
         if transition is CANCEL:
             appointment.cancelled_by = actor.id
             appointment.cancellation_reason = reason
-        appointment.updated_at = now
-        appointment.updated_by = actor.id
+        appointment.stamp_updated(actor.id, now)
         await session.flush()
         await _audit(session, actor, f"appointment.{transition.action}", appointment)
     return appointment, location
@@ -457,8 +455,9 @@ async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id:
                                                             for_update=True):
         if appointment.status in UPCOMING:
             appointment.status = CANCELLED
-            appointment.cancelled_at = appointment.updated_at = now
-            appointment.cancelled_by = appointment.updated_by = actor.id
+            appointment.cancelled_at = now
+            appointment.cancelled_by = actor.id
+            appointment.stamp_updated(actor.id, now)
             appointment.cancellation_reason = reason
             await session.flush()
             await _audit(session, actor, "appointment.cancel", appointment,
