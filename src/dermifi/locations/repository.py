@@ -36,3 +36,10 @@ async def code_taken(session: AsyncSession, code: str, *, exclude_id: str | None
 
 def list_statement() -> Select[Any]:
     return select(Location).order_by(Location.code_key, Location.id)
+
+
+async def by_ids(session: AsyncSession, location_ids: set[str]) -> dict[str, Location]:
+    if not location_ids:
+        return {}
+    rows = await session.scalars(select(Location).where(Location.id.in_(location_ids)))
+    return {location.id: location for location in rows}

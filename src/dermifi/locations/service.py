@@ -116,3 +116,8 @@ async def get(session: AsyncSession, location_id: str) -> Location | None:
     return await repository.get(session, location_id)
 
 
+
+
+async def by_ids(session: AsyncSession, location_ids: Iterable[str]) -> dict[str, Location]:
+    """The practice's locations with these ids, by id (for answers that name a location)."""
+    return await repository.by_ids(session, set(location_ids))

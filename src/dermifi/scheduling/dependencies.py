@@ -9,14 +9,13 @@ from fastapi import Depends, Path
 from dermifi.auth.dependencies import CurrentUser
 from dermifi.core.deps import DbSession
 from dermifi.scheduling import service
-from dermifi.scheduling.repository import Booking
 
 AppointmentId = Annotated[str, Path(max_length=64, description="An appointment id (appt_...)")]
 
 
 async def readable_appointment(appointment_id: AppointmentId, session: DbSession,
-                               actor: CurrentUser) -> Booking:
+                               actor: CurrentUser) -> service.Booking:
     return await service.get_readable(session, actor, appointment_id=appointment_id)
 
 
-ReadableAppointment = Annotated[Booking, Depends(readable_appointment)]
+ReadableAppointment = Annotated[service.Booking, Depends(readable_appointment)]

@@ -9,21 +9,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dermifi.locations.models import Location
 from dermifi.scheduling.models import RELEASED, UPCOMING, Appointment
 
-# An appointment and the code and time zone of its location: everything a response needs.
-Booking = tuple[Appointment, Location]
 
-
-def _with_location() -> Select[Appointment, Location]:
-    return select(Appointment, Location).join(Location, Location.id == Appointment.location_id)
-
-
-async def get(session: AsyncSession, appointment_id: str) -> Booking | None:
-    row = (await session.execute(
-        _with_location().where(Appointment.id == appointment_id))).one_or_none()
-    return (row[0], row[1]) if row is not None else None
+async def get(session: AsyncSession, appointment_id: str) -> Appointment | None:
+    return (await session.scalars(
+        select(Appointment).where(Appointment.id == appointment_id))).one_or_none()
 
 
 def list_statement(*, provider_id: str | None, patient_id: str | None,
@@ -47,13 +38,6 @@ def list_statement(*, provider_id: str | None, patient_id: str | None,
     return stmt.order_by(Appointment.starts_at, Appointment.id)
 
 
-async def locations_of(session: AsyncSession, location_ids: set[str]) -> dict[str, Location]:
-    if not location_ids:
-        return {}
-    rows = await session.scalars(select(Location).where(Location.id.in_(location_ids)))
-    return {loc.id: loc for loc in rows}
-
-
 async def holding_time(session: AsyncSession, *, start: datetime, end: datetime,
                        provider_id: str | None = None, patient_id: str | None = None,
                        exclude_id: str | None = None) -> Sequence[Appointment]:
@@ -71,21 +55,19 @@ async def holding_time(session: AsyncSession, *, start: datetime, end: datetime,
 
 
 async def of_provider_between(session: AsyncSession, provider_id: str, *, start: datetime,
-                              end: datetime) -> Sequence[Booking]:
+                              end: datetime) -> Sequence[Appointment]:
     """Every appointment of the provider starting in [start, end), cancelled ones included."""
-    rows = await session.execute(
-        _with_location().where(Appointment.provider_id == provider_id,
-                               Appointment.starts_at >= start, Appointment.starts_at < end)
-        .order_by(Appointment.starts_at, Appointment.id))
-    return [(a, loc) for a, loc in rows.all()]
+    return (await session.scalars(
+        select(Appointment).where(Appointment.provider_id == provider_id,
+                                  Appointment.starts_at >= start, Appointment.starts_at < end)
+        .order_by(Appointment.starts_at, Appointment.id))).all()
 
 
-async def of_patient(session: AsyncSession, patient_id: str) -> Sequence[Booking]:
+async def of_patient(session: AsyncSession, patient_id: str) -> Sequence[Appointment]:
     """The patient's appointments, latest start first."""
-    rows = await session.execute(
-        _with_location().where(Appointment.patient_id == patient_id)
-        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()))
-    return [(a, loc) for a, loc in rows.all()]
+    return (await session.scalars(
+        select(Appointment).where(Appointment.patient_id == patient_id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()))).all()
 
 
 async def upcoming_of_patient(session: AsyncSession, patient_id: str, *,

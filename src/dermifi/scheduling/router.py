@@ -15,7 +15,6 @@ from dermifi.locations.schemas import LOCATION_CODE_PATTERN
 from dermifi.providers.dependencies import ScheduledProvider
 from dermifi.scheduling import service
 from dermifi.scheduling.dependencies import ReadableAppointment
-from dermifi.scheduling.repository import Booking
 from dermifi.scheduling.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -38,7 +37,7 @@ LocationFilter = Annotated[str | None, Query(max_length=40, pattern=LOCATION_COD
                                              description="A location code, e.g. SF")]
 
 
-def _response(booking: Booking, status_code: int = 200,
+def _response(booking: service.Booking, status_code: int = 200,
               headers: dict[str, str] | None = None) -> JSONResponse:
     body = service.view(booking).model_dump(mode="json", by_alias=True)
     return JSONResponse(body, status_code=status_code,
@@ -97,7 +96,7 @@ async def reschedule_appointment(body: AppointmentUpdate, booking: ReadableAppoi
     return _response(moved)
 
 
-async def _advance(transition: service.Transition, booking: Booking, session: DbSession,
+async def _advance(transition: service.Transition, booking: service.Booking, session: DbSession,
                    actor: CurrentUser, if_match: str | None, reason: str | None = None
                    ) -> JSONResponse:
     return _response(await service.advance(session, actor, booking=booking,

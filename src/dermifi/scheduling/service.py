@@ -53,7 +53,6 @@ from dermifi.scheduling.models import (
     UPCOMING,
     Appointment,
 )
-from dermifi.scheduling.repository import Booking
 from dermifi.scheduling.schemas import AppointmentCreate, AppointmentRead, AppointmentUpdate
 
 # How far ahead the book is open: a typo in the year must not become a booking in 2062.
@@ -67,6 +66,23 @@ PATIENT_BOOKED = "The patient already has an appointment at that time"
 
 def _now() -> datetime:
     return current_clock().now()
+
+
+# An appointment and its location (code, time zone): everything a response needs.
+Booking = tuple[Appointment, Location]
+
+
+async def _with_places(session: AsyncSession, appointments: Sequence[Appointment]
+                       ) -> list[Booking]:
+    places = await locations_service.by_ids(session, {a.location_id for a in appointments})
+    return [(a, places[a.location_id]) for a in appointments]
+
+
+async def _booking(session: AsyncSession, appointment_id: str) -> Booking | None:
+    appointment = await repository.get(session, appointment_id)
+    if appointment is None:
+        return None
+    return (await _with_places(session, [appointment]))[0]
 
 
 def view(booking: Booking) -> AppointmentRead:
@@ -96,7 +112,7 @@ async def get_readable(session: AsyncSession, actor: Actor, *, appointment_id: s
     """The appointment, for the book's readers (else FORBIDDEN), if it belongs to the caller's
     practice (else NOT_FOUND, as for an id that does not exist)."""
     policies.ensure_can_read(actor)
-    booking = await repository.get(session, appointment_id)
+    booking = await _booking(session, appointment_id)
     if booking is None:
         raise NotFound("No such appointment")
     return booking
@@ -128,12 +144,12 @@ async def list_appointments(
             status=status, starts_from=starts_from, starts_before=starts_before)
         rows, pagination = await paginate(session, stmt, page)
         appointments: Sequence[Appointment] = rows
-        places = await repository.locations_of(session, {a.location_id for a in appointments})
+        bookings = await _with_places(session, appointments)
         await audit_service.record(
             session, actor, "appointment.list", resource_type="appointment",
             details={"patientIds": sorted({a.patient_id for a in appointments}),
                      "returned": len(appointments), "page": page.page})
-    return [(a, places[a.location_id]) for a in appointments], pagination
+    return bookings, pagination
 
 
 # --- checks shared by booking and moving ----------------------------------------------------
@@ -259,7 +275,7 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
         await _flush_booking(session)
         await _audit(session, actor, "appointment.create", appointment,
                      {"locationId": appointment.location_id, "type": appointment.type})
-        booking = await repository.get(session, appointment.id)
+        booking = await _booking(session, appointment.id)
     assert booking is not None
     return booking
 
@@ -305,7 +321,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
         await _flush_booking(session)
         await _audit(session, actor, "appointment.update", appointment,
                      {"fields": sorted(to_camel(f) for f in changes)})
-        moved = await repository.get(session, appointment.id)
+        moved = await _booking(session, appointment.id)
     assert moved is not None
     return moved
 
@@ -404,9 +420,9 @@ async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provide
         hours = work_day(shifts[0], on) if shifts else None
         # Wide enough for any time zone's day; filtered to the local date below.
         around = datetime.combine(on, time(), tzinfo=UTC)
-        nearby = await repository.of_provider_between(
+        nearby = await _with_places(session, await repository.of_provider_between(
             session, provider.id, start=around - timedelta(days=1),
-            end=around + timedelta(days=2))
+            end=around + timedelta(days=2)))
         visits: list[tuple[time, Appointment]] = []
         for appointment, place in nearby:
             starts = local(appointment.starts_at, ZoneInfo(place.time_zone))
@@ -439,7 +455,8 @@ async def chart_appointments(session: AsyncSession, actor: Actor, *, patient_id:
     role that may not read the book."""
     if not policies.can_read(actor):
         return []
-    return [view(b) for b in await repository.of_patient(session, patient_id)]
+    return [view(b) for b in await _with_places(
+        session, await repository.of_patient(session, patient_id))]
 
 
 async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id: str,
