@@ -15,7 +15,7 @@ from dermifi.charts import service as charts_service
 from dermifi.core.db import scope_to_practice
 from dermifi.core.errors import Forbidden
 from dermifi.core.state import AppState
-from dermifi.patients import repository as patients_repository
+from dermifi.patients.repository import PatientRepository
 from dermifi.patients.schemas import DeactivateRequest
 from dermifi.scheduling import service as scheduling_service
 from dermifi.scheduling.models import Appointment
@@ -37,7 +37,7 @@ async def session(state: AppState, book: Book) -> AsyncIterator[AsyncSession]:  
 async def test_the_chart_composes_the_next_appointment(book: Book,  # noqa: F811
                                                        session: AsyncSession) -> None:
     booked = await book.book(at(DOCUMENT_DAY, "10:00"))
-    patient = await patients_repository.get(session, book.patients[0])
+    patient = await PatientRepository(session).get(book.patients[0])
     assert patient is not None
     chart = await charts_service.read_chart(session, _actor(book), patient=patient,
                                             include=["appointments"])
@@ -49,7 +49,7 @@ async def test_the_chart_composes_the_next_appointment(book: Book,  # noqa: F811
 
 async def test_notes_are_refused_to_the_front_desk(book: Book,  # noqa: F811
                                                    session: AsyncSession) -> None:
-    patient = await patients_repository.get(session, book.patients[0])
+    patient = await PatientRepository(session).get(book.patients[0])
     assert patient is not None
     with pytest.raises(Forbidden):
         await charts_service.read_chart(session, _actor(book), patient=patient,
@@ -60,7 +60,7 @@ async def test_deactivation_cancels_upcoming_appointments_in_one_transaction(
     book: Book, session: AsyncSession, state: AppState,  # noqa: F811
 ) -> None:
     await book.book(at(DOCUMENT_DAY, "10:00"))
-    patient = await patients_repository.get(session, book.patients[0])
+    patient = await PatientRepository(session).get(book.patients[0])
     assert patient is not None
     inactive = await charts_service.deactivate(session, _actor(book), patient=patient,
                                                data=DeactivateRequest(), if_match=None)
@@ -76,7 +76,7 @@ async def test_a_failing_cascade_leaves_the_patient_active(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await book.book(at(DOCUMENT_DAY, "10:00"))
-    patient = await patients_repository.get(session, book.patients[0])
+    patient = await PatientRepository(session).get(book.patients[0])
     assert patient is not None
 
     async def broken(*_: object, **__: object) -> int:
@@ -89,7 +89,7 @@ async def test_a_failing_cascade_leaves_the_patient_active(
                                         data=DeactivateRequest(), if_match=None)
     async with state.sessionmaker() as fresh:
         scope_to_practice(fresh, book.desk.practice_id)
-        again = await patients_repository.get(fresh, patient_id)
+        again = await PatientRepository(fresh).get(patient_id)
         statuses = (await fresh.scalars(select(Appointment.status).where(
             Appointment.patient_id == patient_id))).all()
     assert again is not None

@@ -12,7 +12,7 @@ from dermifi.auth.dependencies import CurrentUser
 from dermifi.charts import history as history_service
 from dermifi.charts import service
 from dermifi.charts.schemas import PatientChart, PatientHistory
-from dermifi.core.concurrency import IfMatchHeader, etag
+from dermifi.core.concurrency import IfMatchHeader, with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import ValidationFailed, error_responses
 from dermifi.core.schemas import IsoDate
@@ -43,8 +43,8 @@ def _read(chart: service.Chart) -> dict[str, Any]:
 
 def _chart_response(chart: service.Chart, status_code: int = 200,
                     headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(_read(chart), status_code=status_code,
-                        headers={"ETag": etag(chart.patient.version), **(headers or {})})
+    return with_etag(_read(chart), version=chart.patient.version, status_code=status_code,
+                     headers=headers)
 
 
 _INCLUDABLE = "|".join(service.INCLUDABLE)

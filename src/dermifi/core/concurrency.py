@@ -1,11 +1,14 @@
-"""Optimistic concurrency: ``ETag`` from a version column, ``If-Match`` checked in the service."""
+"""Optimistic concurrency: ``ETag`` from a version column, ``If-Match`` checked in the service
+(under the row lock: ``Repository.lock_for_change``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from dermifi.core.errors import PreconditionFailed, ValidationFailed
 
@@ -35,17 +38,11 @@ def check_if_match(if_match: str | None, version: int) -> None:
         raise PreconditionFailed()
 
 
-class Versioned(Protocol):
-    version: int
-
-
-V = TypeVar("V", bound=Versioned)
-
-
-async def lock_for_change(session: AsyncSession, row: V, if_match: str | None) -> V:
-    """The row, re-read under its row lock, after the ``If-Match`` check: the version
-    compared is the one this change replaces, and no other change can land in between (the
-    version column still refuses one that bypassed the lock). Call inside a unit of work."""
-    await session.refresh(row, with_for_update=True)
-    check_if_match(if_match, row.version)
-    return row
+def with_etag(body: BaseModel | Mapping[str, Any], *, version: int, status_code: int = 200,
+              headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The one way a versioned resource is answered: its body (a model in the API's camelCase)
+    and the ``ETag`` a client sends back as ``If-Match``."""
+    content = (body.model_dump(mode="json", by_alias=True) if isinstance(body, BaseModel)
+               else dict(body))
+    return JSONResponse(content, status_code=status_code,
+                        headers={"ETag": etag(version), **(headers or {})})

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser, RequireAdmin
-from dermifi.core.concurrency import IfMatchHeader, etag
+from dermifi.core.concurrency import IfMatchHeader, with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
 from dermifi.core.pagination import PageParams
@@ -18,9 +18,8 @@ router = APIRouter(prefix="/locations", tags=["locations"])
 
 def _response(location: Location, status_code: int = 200,
               headers: dict[str, str] | None = None) -> JSONResponse:
-    body = LocationRead.model_validate(location).model_dump(mode="json", by_alias=True)
-    return JSONResponse(body, status_code=status_code,
-                        headers={"ETag": etag(location.version), **(headers or {})})
+    return with_etag(LocationRead.model_validate(location), version=location.version,
+                     status_code=status_code, headers=headers)
 
 
 @router.get("", response_model=LocationList, responses=error_responses())

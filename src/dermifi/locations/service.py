@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
-from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
-from dermifi.core.errors import Conflict, NotFound
+from dermifi.core.errors import Conflict
 from dermifi.core.ids import new_id
-from dermifi.core.pagination import PageRequest, Pagination, paginate
-from dermifi.locations import policies, repository
+from dermifi.core.pagination import PageRequest, Pagination
+from dermifi.locations import policies
 from dermifi.locations.models import Location, code_key
+from dermifi.locations.repository import LocationRepository
 from dermifi.locations.schemas import LocationCreate, LocationUpdate
 
 
@@ -32,18 +32,15 @@ def _code_conflict() -> Conflict:
 async def list_locations(session: AsyncSession, actor: Actor, *, page: PageRequest
                          ) -> tuple[Sequence[Location], Pagination]:
     policies.ensure_can_read(actor)
-    rows, pagination = await paginate(session, repository.list_statement(), page)
-    return rows, pagination
+    locations = LocationRepository(session)
+    return await locations.page(locations.list_statement(actor), page)
 
 
 async def get_readable(session: AsyncSession, actor: Actor, *, location_id: str) -> Location:
     """The location, for the roles that read locations (else FORBIDDEN), if it belongs to the
     caller's practice (else NOT_FOUND)."""
     policies.ensure_can_read(actor)
-    location = await repository.get(session, location_id)
-    if location is None:
-        raise NotFound("No such location")
-    return location
+    return await LocationRepository(session).get_readable(actor, location_id)
 
 
 async def create_location(session: AsyncSession, actor: Actor, *, data: LocationCreate
@@ -52,7 +49,7 @@ async def create_location(session: AsyncSession, actor: Actor, *, data: Location
     now = current_clock().now()
     async with unit_of_work(session):
         # The unique index closes the race; this check names the field.
-        if await repository.code_taken(session, data.code):
+        if await LocationRepository(session).code_taken(data.code):
             raise _code_conflict()
         location = Location(
             id=new_id("loc"), practice_id=actor.practice_id, code=data.code,
@@ -73,10 +70,11 @@ async def update_location(session: AsyncSession, actor: Actor, *, location: Loca
     policies.ensure_can_manage(actor)
     changes = data.model_dump(exclude_unset=True)
     async with unit_of_work(session):
-        await lock_for_change(session, location, if_match)
+        locations = LocationRepository(session)
+        await locations.lock_for_change(location, if_match)
         if data.code is not None and code_key(data.code) != location.code_key:
             with session.no_autoflush:
-                if await repository.code_taken(session, data.code, exclude_id=location.id):
+                if await locations.code_taken(data.code, exclude_id=location.id):
                     raise _code_conflict()
         if data.code is not None:
             location.code = data.code
@@ -103,7 +101,8 @@ async def resolve_codes(session: AsyncSession, codes: Iterable[str]
     given. Codes of no location (or of another practice's) are simply absent."""
     codes = list(codes)
     found = {loc.code_key: loc
-             for loc in await repository.by_code_keys(session, {code_key(c) for c in codes})}
+             for loc in await LocationRepository(session).by_code_keys(
+                 {code_key(c) for c in codes})}
     return {c: found[code_key(c)] for c in codes if code_key(c) in found}
 
 
@@ -113,11 +112,10 @@ async def find_by_code(session: AsyncSession, code: str) -> Location | None:
 
 async def get(session: AsyncSession, location_id: str) -> Location | None:
     """A location of the caller's practice, without a role check (for other domains)."""
-    return await repository.get(session, location_id)
-
-
+    return await LocationRepository(session).get(location_id)
 
 
 async def by_ids(session: AsyncSession, location_ids: Iterable[str]) -> dict[str, Location]:
     """The practice's locations with these ids, by id (for answers that name a location)."""
-    return await repository.by_ids(session, set(location_ids))
+    return {location.id: location
+            for location in await LocationRepository(session).get_many(list(set(location_ids)))}

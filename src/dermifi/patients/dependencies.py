@@ -8,9 +8,9 @@ from fastapi import Depends, Path
 
 from dermifi.auth.dependencies import CurrentUser
 from dermifi.core.deps import DbSession
-from dermifi.core.errors import NotFound
-from dermifi.patients import policies, repository
+from dermifi.patients import policies
 from dermifi.patients.models import Patient
+from dermifi.patients.repository import PatientRepository
 
 PatientId = Annotated[str, Path(max_length=64, description="A patient id (pat_...)")]
 
@@ -20,10 +20,7 @@ async def readable_patient(patient_id: PatientId, session: DbSession,
     """The patient, if the caller may see charts at all (else FORBIDDEN) and it exists in the
     caller's practice (else NOT_FOUND, the same as for an id that does not exist)."""
     policies.ensure_can_read_demographics(actor)
-    patient = await repository.get(session, patient_id)
-    if patient is None:
-        raise NotFound("No such patient")
-    return patient
+    return await PatientRepository(session).get_readable(actor, patient_id)
 
 
 async def clinical_patient(patient: Annotated[Patient, Depends(readable_patient)],

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser
-from dermifi.core.concurrency import etag
+from dermifi.core.concurrency import with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
 from dermifi.core.filtering import SortOrder
@@ -47,6 +47,5 @@ async def create_patient(body: PatientCreate, session: DbSession, actor: Current
     """Register a patient. Both consents must be true; `patientNumber` is assigned."""
     patient = await service.create_patient(session, actor, data=body)
     read = service.registered(patient, await service.provider_ref(session, patient))
-    return JSONResponse(read.model_dump(mode="json", by_alias=True), status_code=201,
-                        headers={"ETag": etag(patient.version),
-                                 "Location": f"/v1/patients/{patient.id}"})
+    return with_etag(read, version=patient.version, status_code=201,
+                     headers={"Location": f"/v1/patients/{patient.id}"})

@@ -11,17 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
-from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from dermifi.core.fields import digits_of
 from dermifi.core.filtering import SortOrder
 from dermifi.core.ids import new_id
-from dermifi.core.pagination import PageRequest, Pagination, paginate
+from dermifi.core.pagination import PageRequest, Pagination
 from dermifi.core.sequences import next_number
-from dermifi.patients import policies, repository
+from dermifi.patients import policies
 from dermifi.patients.models import ACTIVE, Patient
+from dermifi.patients.repository import PatientRepository
 from dermifi.patients.schemas import (
     DeactivateRequest,
     PatientCreate,
@@ -62,8 +62,8 @@ async def _ensure_unique(session: AsyncSession, *, email_key: str | None, identi
     # No autoflush: a pending change of the patient itself must not be written (and its
     # version bumped) before the change is complete.
     with session.no_autoflush:
-        clashes = await repository.find_active_duplicate(
-            session, email_key=email_key, identity_key=identity_key, exclude_id=exclude_id)
+        clashes = await PatientRepository(session).find_active_duplicate(
+            email_key=email_key, identity_key=identity_key, exclude_id=exclude_id)
     if clashes:
         details = []
         if "email" in clashes:
@@ -95,7 +95,8 @@ async def active_patient(session: AsyncSession, patient_id: str, *, field: str,
 
     ``share_lock``: hold the row against a deactivation (which would cancel what is being
     attached) until the transaction ends, without blocking other holders."""
-    patient = await repository.get(session, patient_id, share_lock=share_lock)
+    patient = await PatientRepository(session).get(
+        patient_id, lock="share" if share_lock else None)
     if patient is None:
         raise NotFound("No such patient", details=[{"field": field,
                                                     "message": "No such patient"}])
@@ -111,17 +112,18 @@ async def list_patients(
 ) -> tuple[Sequence[Patient], Pagination]:
     policies.ensure_can_read_demographics(actor)
     async with unit_of_work(session):
+        repository = PatientRepository(session)
         if search:
-            await repository.plan_for_each_search(session)
-            ids, pagination = await paginate(session, repository.search_statement(
+            await repository.plan_for_each_search()
+            ids, pagination = await repository.page(repository.search_statement(
                 search=search, status=status, sort_by=sort_by, order=order), page,
                 total_in_rows=True)
         else:
             # Kept by every patient write: one row read instead of a count over all of them.
-            ids, pagination = await paginate(session, repository.list_statement(
+            ids, pagination = await repository.page(repository.list_statement(
                 status=status, sort_by=sort_by, order=order), page,
-                total=await repository.count_with_status(session, status))
-        patients = await repository.get_many(session, ids)
+                total=await repository.count_with_status(status))
+        patients = await repository.get_many_readable(actor, ids)
         # The search text itself may be a name: record that a search ran, never its words.
         await audit_service.record(
             session, actor, "patient.list", resource_type="patient",
@@ -175,7 +177,7 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
     if data.date_of_birth is not None:
         _check_birth_date(data.date_of_birth)
     async with unit_of_work(session):
-        await lock_for_change(session, patient, if_match)
+        await PatientRepository(session).lock_for_change(patient, if_match)
         for field in ("first_name", "last_name", "date_of_birth", "gender", "allergies",
                       "medications", "conditions"):
             if field in changes:
@@ -216,7 +218,7 @@ async def deactivate_patient(session: AsyncSession, actor: Actor, *, patient: Pa
                              data: DeactivateRequest, if_match: str | None) -> Patient:
     policies.ensure_can_edit_demographics(actor)
     async with unit_of_work(session):
-        await lock_for_change(session, patient, if_match)
+        await PatientRepository(session).lock_for_change(patient, if_match)
         if patient.status == "inactive":
             raise InvalidState("The patient is already inactive")
         now = current_clock().now()
@@ -240,7 +242,7 @@ async def verify_insurance(session: AsyncSession, actor: Actor, *, patient: Pati
                            if_match: str | None) -> Patient:
     policies.ensure_can_edit_demographics(actor)
     async with unit_of_work(session):
-        await lock_for_change(session, patient, if_match)
+        await PatientRepository(session).lock_for_change(patient, if_match)
         if not patient.insurance:
             raise InvalidState("The patient has no insurance on file")
         now = current_clock().now()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser, RequireAdmin
-from dermifi.core.concurrency import IfMatchHeader, etag
+from dermifi.core.concurrency import IfMatchHeader, with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
 from dermifi.core.pagination import PageParams
@@ -31,9 +31,8 @@ router = APIRouter(prefix="/providers", tags=["providers"])
 
 def _response(provider: Provider, model: type[ProviderCreated] = ProviderRead,
               status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = model.of(provider, today=service.today()).model_dump(mode="json", by_alias=True)
-    return JSONResponse(body, status_code=status_code,
-                        headers={"ETag": etag(provider.version), **(headers or {})})
+    return with_etag(model.of(provider, today=service.today()), version=provider.version,
+                     status_code=status_code, headers=headers)
 
 
 def _hours(view: service.WorkingHoursView) -> WorkingHoursRead:

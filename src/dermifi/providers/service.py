@@ -13,15 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
 from dermifi.auth.permissions import Role
-from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, ErrorDetail, InvalidState, NotFound, ValidationFailed
 from dermifi.core.ids import new_id
-from dermifi.core.pagination import PageRequest, paginate
+from dermifi.core.pagination import PageRequest
 from dermifi.locations import service as locations_service
 from dermifi.locations.models import Location
-from dermifi.providers import hours, identifiers, policies, repository
+from dermifi.providers import hours, identifiers, policies
 from dermifi.providers.models import (
     ACTIVE,
     PENDING_VERIFICATION,
@@ -30,6 +29,7 @@ from dermifi.providers.models import (
     ProviderLocation,
     WorkingHours,
 )
+from dermifi.providers.repository import ProviderRepository
 from dermifi.providers.schemas import (
     WEEKDAYS,
     ProviderCreate,
@@ -57,9 +57,10 @@ async def list_providers(
         if found is None:
             return [], 0  # no such location: nobody works there
         location_id = found.id
-    stmt = repository.list_statement(specialty=specialty, available=available,
-                                     location_id=location_id, status=status)
-    rows, pagination = await paginate(session, stmt, page)
+    providers = ProviderRepository(session)
+    stmt = providers.list_statement(actor, specialty=specialty, available=available,
+                                    location_id=location_id, status=status)
+    rows, pagination = await providers.page(stmt, page)
     return rows, pagination.total
 
 
@@ -67,10 +68,7 @@ async def get_readable(session: AsyncSession, actor: Actor, *, provider_id: str)
     """The provider, for the directory's readers (else FORBIDDEN), if it belongs to the
     caller's practice (else NOT_FOUND, as for an id that does not exist)."""
     policies.ensure_can_read(actor)
-    provider = await repository.get(session, provider_id)
-    if provider is None:
-        raise NotFound("No such provider")
-    return provider
+    return await ProviderRepository(session).get_readable(actor, provider_id)
 
 
 async def verified_provider(session: AsyncSession, provider_id: str, *, field: str,
@@ -80,7 +78,8 @@ async def verified_provider(session: AsyncSession, provider_id: str, *, field: s
 
     ``share_lock``: hold the row against changes (working hours, status) until the
     transaction ends, without blocking other holders (FOR SHARE)."""
-    provider = await repository.get(session, provider_id, share_lock=share_lock)
+    provider = await ProviderRepository(session).get(
+        provider_id, lock="share" if share_lock else None)
     if provider is None:
         raise NotFound("No such provider", details=[{"field": field,
                                                      "message": "No such provider"}])
@@ -92,7 +91,7 @@ async def verified_provider(session: AsyncSession, provider_id: str, *, field: s
 
 async def reference(session: AsyncSession, provider_id: str) -> tuple[str, str] | None:
     """The provider's id and display name ("Dr. Emily Johnson"), or None."""
-    provider = await repository.get(session, provider_id)
+    provider = await ProviderRepository(session).get(provider_id)
     return (provider.id, provider.display_name) if provider is not None else None
 
 
@@ -120,7 +119,7 @@ async def _check_user(session: AsyncSession, user_id: str, *, provider_id: str |
         problems.append(ErrorDetail(field="userId",
                                     message="Only a user with the provider role can be linked"))
         return False
-    linked = await repository.provider_of_user(session, user_id)
+    linked = await ProviderRepository(session).provider_of_user(user_id)
     if linked is not None and linked != provider_id:
         raise Conflict("The user is already linked to another provider",
                        details=[{"field": "userId", "message": "Linked to another provider"}])
@@ -162,7 +161,7 @@ async def create_provider(session: AsyncSession, actor: Actor, *, data: Provider
         if problems:
             raise ValidationFailed(details=problems)
         # The unique key (practice, NPI) closes the race; this check names the field.
-        if await repository.npi_taken(session, data.npi_number):
+        if await ProviderRepository(session).npi_taken(data.npi_number):
             raise Conflict("A provider with this NPI already exists",
                            details=[{"field": "npiNumber", "message": "Already registered"}])
         provider = Provider(
@@ -198,12 +197,13 @@ async def update_provider(session: AsyncSession, actor: Actor, *, provider: Prov
     changes = data.model_dump(exclude_unset=True)
     problems: list[ErrorDetail] = []
     async with unit_of_work(session):
-        await lock_for_change(session, provider, if_match)
+        providers = ProviderRepository(session)
+        await providers.lock_for_change(provider, if_match)
         locations: list[Location] | None = None
         if data.locations is not None:
             locations = await _resolve_locations(session, data.locations, problems)
             kept = {loc.id for loc in locations}
-            scheduled = await repository.locations_with_hours(session, provider.id)
+            scheduled = await providers.locations_with_hours(provider.id)
             dropped = [link.location.code for link in provider.location_links
                        if link.location_id in scheduled and link.location_id not in kept]
             if dropped:
@@ -245,7 +245,7 @@ async def verify_provider(session: AsyncSession, actor: Actor, *, provider: Prov
     """The license was checked with the state board: the provider becomes active."""
     policies.ensure_can_manage(actor)
     async with unit_of_work(session):
-        await lock_for_change(session, provider, if_match)
+        await ProviderRepository(session).lock_for_change(provider, if_match)
         if provider.status != PENDING_VERIFICATION:
             raise InvalidState("Only a provider pending verification can be verified")
         if provider.license_expiry_date < today():
@@ -293,8 +293,9 @@ def _shift(row: WorkingHours) -> Shift:
 
 
 async def _view(session: AsyncSession, provider: Provider) -> WorkingHoursView:
-    rows = await repository.working_hours(session, provider.id)
-    days = await repository.days_off(session, provider.id)
+    providers = ProviderRepository(session)
+    rows = await providers.working_hours(provider.id)
+    days = await providers.days_off(provider.id)
     return WorkingHoursView(provider.id, [_shift(r) for r in rows], list(days))
 
 
@@ -310,7 +311,8 @@ async def replace_working_hours(session: AsyncSession, actor: Actor, *, provider
     policies.ensure_can_manage(actor)
     async with unit_of_work(session):
         # Concurrent replacements of one provider's template queue on the provider's row.
-        await lock_for_change(session, provider, None)
+        providers = ProviderRepository(session)
+        await providers.lock_for_change(provider, None)
         by_key = {link.location.code_key: link.location for link in provider.location_links}
         problems = hours.template_problems(data.working_hours, data.exceptions,
                                            provider_location_keys=by_key.keys())
@@ -327,7 +329,7 @@ async def replace_working_hours(session: AsyncSession, actor: Actor, *, provider
         days = [DayOff(id=new_id("off"), practice_id=provider.practice_id,
                        provider_id=provider.id, off_date=d.date, reason=d.reason)
                 for d in data.exceptions]
-        await repository.replace_working_hours(session, provider.id, rows, days)
+        await providers.replace_working_hours(provider.id, rows, days)
         await audit_service.record(
             session, actor, "provider.working_hours.replace", resource_type="provider",
             resource_id=provider.id,
@@ -340,9 +342,10 @@ async def shifts_on(session: AsyncSession, *, provider: Provider, on: date,
                     location_id: str | None = None) -> list[Shift]:
     """What the provider works on the local date ``on`` (nothing on a day off), earliest
     first: the schedule's starting point. No role check; the caller has made it."""
-    if await repository.days_off(session, provider.id, on=on):
+    providers = ProviderRepository(session)
+    if await providers.days_off(provider.id, on=on):
         return []
-    rows = await repository.working_hours(session, provider.id, day_of_week=on.weekday())
+    rows = await providers.working_hours(provider.id, day_of_week=on.weekday())
     return [_shift(r) for r in rows if location_id is None or r.location_id == location_id]
 
 

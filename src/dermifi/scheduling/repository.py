@@ -7,90 +7,88 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from dermifi.auth.actor import Actor
+from dermifi.core.repository import Repository
 from dermifi.scheduling.models import RELEASED, UPCOMING, Appointment
 
 
-async def get(session: AsyncSession, appointment_id: str) -> Appointment | None:
-    return (await session.scalars(
-        select(Appointment).where(Appointment.id == appointment_id))).one_or_none()
+class AppointmentRepository(Repository[Appointment, Actor]):
+    """The book is the same for every role that reads it, so ``readable`` is the base's."""
 
+    model = Appointment
+    not_found = "No such appointment"
 
-def list_statement(*, provider_id: str | None, patient_id: str | None,
-                   location_id: str | None, status: str | None,
-                   starts_from: datetime | None, starts_before: datetime | None
-                   ) -> Select[Any]:
-    """By start, ties by id (pages never repeat or skip a row)."""
-    stmt = select(Appointment)
-    if provider_id is not None:
-        stmt = stmt.where(Appointment.provider_id == provider_id)
-    if patient_id is not None:
-        stmt = stmt.where(Appointment.patient_id == patient_id)
-    if location_id is not None:
-        stmt = stmt.where(Appointment.location_id == location_id)
-    if status is not None:
-        stmt = stmt.where(Appointment.status == status)
-    if starts_from is not None:
-        stmt = stmt.where(Appointment.starts_at >= starts_from)
-    if starts_before is not None:
-        stmt = stmt.where(Appointment.starts_at < starts_before)
-    return stmt.order_by(Appointment.starts_at, Appointment.id)
+    def list_statement(self, actor: Actor, *, provider_id: str | None, patient_id: str | None,
+                       location_id: str | None, status: str | None,
+                       starts_from: datetime | None, starts_before: datetime | None
+                       ) -> Select[Any]:
+        """By start, ties by id (pages never repeat or skip a row)."""
+        stmt = self.readable(actor)
+        if provider_id is not None:
+            stmt = stmt.where(Appointment.provider_id == provider_id)
+        if patient_id is not None:
+            stmt = stmt.where(Appointment.patient_id == patient_id)
+        if location_id is not None:
+            stmt = stmt.where(Appointment.location_id == location_id)
+        if status is not None:
+            stmt = stmt.where(Appointment.status == status)
+        if starts_from is not None:
+            stmt = stmt.where(Appointment.starts_at >= starts_from)
+        if starts_before is not None:
+            stmt = stmt.where(Appointment.starts_at < starts_before)
+        return stmt.order_by(Appointment.starts_at, Appointment.id)
 
+    async def holding_time(self, *, start: datetime, end: datetime,
+                           provider_id: str | None = None, patient_id: str | None = None,
+                           exclude_id: str | None = None) -> Sequence[Appointment]:
+        """The provider's (or patient's) appointments holding time overlapping [start, end)."""
+        stmt = select(Appointment).where(
+            Appointment.status.not_in(RELEASED), Appointment.starts_at < end,
+            Appointment.ends_at > start)
+        if provider_id is not None:
+            stmt = stmt.where(Appointment.provider_id == provider_id)
+        if patient_id is not None:
+            stmt = stmt.where(Appointment.patient_id == patient_id)
+        if exclude_id is not None:
+            stmt = stmt.where(Appointment.id != exclude_id)
+        return (await self.session.scalars(stmt.order_by(Appointment.starts_at))).all()
 
-async def holding_time(session: AsyncSession, *, start: datetime, end: datetime,
-                       provider_id: str | None = None, patient_id: str | None = None,
-                       exclude_id: str | None = None) -> Sequence[Appointment]:
-    """The provider's (or patient's) appointments that hold time overlapping [start, end)."""
-    stmt = select(Appointment).where(
-        Appointment.status.not_in(RELEASED), Appointment.starts_at < end,
-        Appointment.ends_at > start)
-    if provider_id is not None:
-        stmt = stmt.where(Appointment.provider_id == provider_id)
-    if patient_id is not None:
-        stmt = stmt.where(Appointment.patient_id == patient_id)
-    if exclude_id is not None:
-        stmt = stmt.where(Appointment.id != exclude_id)
-    return (await session.scalars(stmt.order_by(Appointment.starts_at))).all()
+    async def of_provider_between(self, provider_id: str, *, start: datetime,
+                                  end: datetime) -> Sequence[Appointment]:
+        """Every appointment of the provider starting in [start, end), cancelled ones too."""
+        return (await self.session.scalars(
+            select(Appointment).where(Appointment.provider_id == provider_id,
+                                      Appointment.starts_at >= start,
+                                      Appointment.starts_at < end)
+            .order_by(Appointment.starts_at, Appointment.id))).all()
 
+    async def of_patient(self, patient_id: str) -> Sequence[Appointment]:
+        """The patient's appointments, latest start first."""
+        return (await self.session.scalars(
+            select(Appointment).where(Appointment.patient_id == patient_id)
+            .order_by(Appointment.starts_at.desc(), Appointment.id.desc()))).all()
 
-async def of_provider_between(session: AsyncSession, provider_id: str, *, start: datetime,
-                              end: datetime) -> Sequence[Appointment]:
-    """Every appointment of the provider starting in [start, end), cancelled ones included."""
-    return (await session.scalars(
-        select(Appointment).where(Appointment.provider_id == provider_id,
-                                  Appointment.starts_at >= start, Appointment.starts_at < end)
-        .order_by(Appointment.starts_at, Appointment.id))).all()
+    async def upcoming_of_patient(self, patient_id: str, *,
+                                  for_update: bool = False) -> Sequence[Appointment]:
+        """The patient's scheduled and confirmed appointments, whenever they start."""
+        stmt = select(Appointment).where(Appointment.patient_id == patient_id,
+                                         Appointment.status.in_(UPCOMING))
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.order_by(Appointment.starts_at, Appointment.id)
+        return (await self.session.scalars(stmt)).all()
 
+    async def next_start(self, patient_id: str, *, after: datetime
+                         ) -> datetime | None:
+        value: datetime | None = await self.session.scalar(
+            select(func.min(Appointment.starts_at)).where(
+                Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
+                Appointment.starts_at > after))
+        return value
 
-async def of_patient(session: AsyncSession, patient_id: str) -> Sequence[Appointment]:
-    """The patient's appointments, latest start first."""
-    return (await session.scalars(
-        select(Appointment).where(Appointment.patient_id == patient_id)
-        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()))).all()
-
-
-async def upcoming_of_patient(session: AsyncSession, patient_id: str, *,
-                              for_update: bool = False) -> Sequence[Appointment]:
-    """The patient's scheduled and confirmed appointments, whenever they start."""
-    stmt = select(Appointment).where(Appointment.patient_id == patient_id,
-                                     Appointment.status.in_(UPCOMING))
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return (await session.scalars(stmt.order_by(Appointment.starts_at, Appointment.id))).all()
-
-
-async def next_start(session: AsyncSession, patient_id: str, *, after: datetime
-                     ) -> datetime | None:
-    value: datetime | None = await session.scalar(
-        select(func.min(Appointment.starts_at)).where(
-            Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
-            Appointment.starts_at > after))
-    return value
-
-
-async def last_completed_start(session: AsyncSession, patient_id: str) -> datetime | None:
-    value: datetime | None = await session.scalar(
-        select(func.max(Appointment.starts_at)).where(
-            Appointment.patient_id == patient_id, Appointment.status == "completed"))
-    return value
+    async def last_completed_start(self, patient_id: str) -> datetime | None:
+        value: datetime | None = await self.session.scalar(
+            select(func.max(Appointment.starts_at)).where(
+                Appointment.patient_id == patient_id, Appointment.status == "completed"))
+        return value

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser
-from dermifi.core.concurrency import IfMatchHeader, etag
+from dermifi.core.concurrency import IfMatchHeader, with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
 from dermifi.core.pagination import Page, PageParams
@@ -39,9 +39,8 @@ LocationFilter = Annotated[str | None, Query(max_length=40, pattern=LOCATION_COD
 
 def _response(booking: service.Booking, status_code: int = 200,
               headers: dict[str, str] | None = None) -> JSONResponse:
-    body = service.view(booking).model_dump(mode="json", by_alias=True)
-    return JSONResponse(body, status_code=status_code,
-                        headers={"ETag": etag(booking[0].version), **(headers or {})})
+    return with_etag(service.view(booking), version=booking[0].version,
+                     status_code=status_code, headers=headers)
 
 
 @router.post("/appointments", status_code=status.HTTP_201_CREATED,

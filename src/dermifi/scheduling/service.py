@@ -20,18 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
-from dermifi.core.concurrency import lock_for_change
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import (
     Conflict,
     ErrorDetail,
     InvalidState,
-    NotFound,
     ValidationFailed,
 )
 from dermifi.core.ids import new_id
-from dermifi.core.pagination import PageRequest, Pagination, paginate
+from dermifi.core.pagination import PageRequest, Pagination
 from dermifi.locations import service as locations_service
 from dermifi.locations.models import Location
 from dermifi.patients import service as patients_service
@@ -39,7 +37,7 @@ from dermifi.patients.models import Patient
 from dermifi.providers import service as providers_service
 from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
 from dermifi.providers.models import Provider
-from dermifi.scheduling import policies, repository
+from dermifi.scheduling import policies
 from dermifi.scheduling.calendar import Interval, WorkDay, available_slots, local, work_day
 from dermifi.scheduling.models import (
     CANCELLED,
@@ -53,6 +51,7 @@ from dermifi.scheduling.models import (
     UPCOMING,
     Appointment,
 )
+from dermifi.scheduling.repository import AppointmentRepository
 from dermifi.scheduling.schemas import AppointmentCreate, AppointmentRead, AppointmentUpdate
 
 # How far ahead the book is open: a typo in the year must not become a booking in 2062.
@@ -76,13 +75,6 @@ async def _with_places(session: AsyncSession, appointments: Sequence[Appointment
                        ) -> list[Booking]:
     places = await locations_service.by_ids(session, {a.location_id for a in appointments})
     return [(a, places[a.location_id]) for a in appointments]
-
-
-async def _booking(session: AsyncSession, appointment_id: str) -> Booking | None:
-    appointment = await repository.get(session, appointment_id)
-    if appointment is None:
-        return None
-    return (await _with_places(session, [appointment]))[0]
 
 
 def view(booking: Booking) -> AppointmentRead:
@@ -112,10 +104,8 @@ async def get_readable(session: AsyncSession, actor: Actor, *, appointment_id: s
     """The appointment, for the book's readers (else FORBIDDEN), if it belongs to the caller's
     practice (else NOT_FOUND, as for an id that does not exist)."""
     policies.ensure_can_read(actor)
-    booking = await _booking(session, appointment_id)
-    if booking is None:
-        raise NotFound("No such appointment")
-    return booking
+    appointment = await AppointmentRepository(session).get_readable(actor, appointment_id)
+    return (await _with_places(session, [appointment]))[0]
 
 
 async def read_appointment(session: AsyncSession, actor: Actor, *, booking: Booking) -> Booking:
@@ -139,10 +129,11 @@ async def list_appointments(
             if found is None:
                 return [], Pagination.build(page, 0)  # no such site: nothing booked there
             location_id = found.id
+        repository = AppointmentRepository(session)
         stmt = repository.list_statement(
-            provider_id=provider_id, patient_id=patient_id, location_id=location_id,
+            actor, provider_id=provider_id, patient_id=patient_id, location_id=location_id,
             status=status, starts_from=starts_from, starts_before=starts_before)
-        rows, pagination = await paginate(session, stmt, page)
+        rows, pagination = await repository.page(stmt, page)
         appointments: Sequence[Appointment] = rows
         bookings = await _with_places(session, appointments)
         await audit_service.record(
@@ -220,13 +211,14 @@ async def _work_day_for(session: AsyncSession, provider: Provider, visit: Interv
 async def _ensure_free(session: AsyncSession, appointment: Appointment) -> None:
     """Checked before writing for a clear answer; the database re-checks at the write."""
     start, end, own_id = appointment.starts_at, appointment.ends_at, appointment.id
+    appointments = AppointmentRepository(session)
     with session.no_autoflush:
-        if await repository.holding_time(session, start=start, end=end, exclude_id=own_id,
-                                         provider_id=appointment.provider_id):
+        if await appointments.holding_time(start=start, end=end, exclude_id=own_id,
+                                           provider_id=appointment.provider_id):
             raise Conflict(PROVIDER_BOOKED, details=[{"field": "start",
                                                       "message": "Overlaps another booking"}])
-        if await repository.holding_time(session, start=start, end=end, exclude_id=own_id,
-                                         patient_id=appointment.patient_id):
+        if await appointments.holding_time(start=start, end=end, exclude_id=own_id,
+                                           patient_id=appointment.patient_id):
             raise Conflict(PATIENT_BOOKED, details=[{"field": "start",
                                                      "message": "Overlaps another booking"}])
 
@@ -275,8 +267,7 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
         await _flush_booking(session)
         await _audit(session, actor, "appointment.create", appointment,
                      {"locationId": appointment.location_id, "type": appointment.type})
-        booking = await _booking(session, appointment.id)
-    assert booking is not None
+        (booking,) = await _with_places(session, [appointment])
     return booking
 
 
@@ -288,7 +279,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
     appointment = booking[0]
     changes = data.model_dump(exclude_unset=True)
     async with unit_of_work(session):
-        await lock_for_change(session, appointment, if_match)
+        await AppointmentRepository(session).lock_for_change(appointment, if_match)
         if appointment.status not in UPCOMING:
             raise InvalidState(f"A {appointment.status} appointment can no longer be changed")
         moves = changes.keys() & {"provider_id", "location", "start", "duration"}
@@ -321,8 +312,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
         await _flush_booking(session)
         await _audit(session, actor, "appointment.update", appointment,
                      {"fields": sorted(to_camel(f) for f in changes)})
-        moved = await _booking(session, appointment.id)
-    assert moved is not None
+        (moved,) = await _with_places(session, [appointment])
     return moved
 
 
@@ -361,7 +351,7 @@ async def advance(session: AsyncSession, actor: Actor, *, booking: Booking,
     policies.ensure_can_manage(actor)
     appointment, location = booking
     async with unit_of_work(session):
-        await lock_for_change(session, appointment, if_match)
+        await AppointmentRepository(session).lock_for_change(appointment, if_match)
         if appointment.status not in transition.allowed_from:
             allowed = " or ".join(s.replace("_", " ") for s in transition.allowed_from)
             raise InvalidState(f"Only a {allowed} appointment can be "
@@ -420,8 +410,8 @@ async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provide
         hours = work_day(shifts[0], on) if shifts else None
         # Wide enough for any time zone's day; filtered to the local date below.
         around = datetime.combine(on, time(), tzinfo=UTC)
-        nearby = await _with_places(session, await repository.of_provider_between(
-            session, provider.id, start=around - timedelta(days=1),
+        nearby = await _with_places(session, await AppointmentRepository(
+            session).of_provider_between(provider.id, start=around - timedelta(days=1),
             end=around + timedelta(days=2)))
         visits: list[tuple[time, Appointment]] = []
         for appointment, place in nearby:
@@ -456,7 +446,7 @@ async def chart_appointments(session: AsyncSession, actor: Actor, *, patient_id:
     if not policies.can_read(actor):
         return []
     return [view(b) for b in await _with_places(
-        session, await repository.of_patient(session, patient_id))]
+        session, await AppointmentRepository(session).of_patient(patient_id))]
 
 
 async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id: str,
@@ -468,8 +458,8 @@ async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id:
     now = _now()
     cancelled = 0
     # Locked first: a reschedule or cancel racing this waits, then finds it cancelled.
-    for appointment in await repository.upcoming_of_patient(session, patient_id,
-                                                            for_update=True):
+    for appointment in await AppointmentRepository(session).upcoming_of_patient(
+            patient_id, for_update=True):
         if appointment.status in UPCOMING:
             appointment.status = CANCELLED
             appointment.cancelled_at = now
@@ -484,8 +474,8 @@ async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id:
 
 
 async def next_appointment_at(session: AsyncSession, *, patient_id: str) -> datetime | None:
-    return await repository.next_start(session, patient_id, after=_now())
+    return await AppointmentRepository(session).next_start(patient_id, after=_now())
 
 
 async def last_completed_at(session: AsyncSession, *, patient_id: str) -> datetime | None:
-    return await repository.last_completed_start(session, patient_id)
+    return await AppointmentRepository(session).last_completed_start(patient_id)
