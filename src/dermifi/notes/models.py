@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dermifi.core.db import Base, PortableJSON, PracticeOwned, UTCDateTime
+from dermifi.core.db import Audited, Base, PortableJSON, PracticeOwned, UTCDateTime
 
 
-class ClinicalNote(PracticeOwned, Base):
+class ClinicalNote(Audited, PracticeOwned, Base):
     __tablename__ = "clinical_note"
     __table_args__ = (Index("ix_clinical_note_patient_id_created_at", "patient_id", "created_at"),)
 
@@ -21,15 +21,11 @@ class ClinicalNote(PracticeOwned, Base):
     icd10_codes: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
     cpt_codes: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The author, as a key: the note's signature names a person for as long as it exists.
     created_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class NoteAddendum(PracticeOwned, Base):

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic.alias_generators import to_camel
-from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
 from dermifi.auth.permissions import Role
+from dermifi.core.clock import as_utc
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import InvalidState, NotFound
@@ -20,16 +20,10 @@ from dermifi.core.ids import new_id
 from dermifi.notes import policies
 from dermifi.notes.codes import icd10_description
 from dermifi.notes.models import ClinicalNote, NoteAddendum
+from dermifi.notes.repository import NoteRepository
 from dermifi.notes.schemas import AddendumCreate, NoteContent, NoteCreate, NoteUpdate
 from dermifi.patients.models import Patient
 from dermifi.users import service as users_service
-
-
-def _visible(actor: Actor) -> Select[ClinicalNote]:
-    stmt = select(ClinicalNote)
-    if not policies.sees_confidential(actor):
-        stmt = stmt.where(ClinicalNote.confidential.is_(False))
-    return stmt
 
 
 def _content(content: NoteContent) -> dict[str, Any]:
@@ -38,13 +32,7 @@ def _content(content: NoteContent) -> dict[str, Any]:
 
 async def _to_read(session: AsyncSession, notes: Sequence[ClinicalNote]) -> list[dict[str, Any]]:
     """Notes as the API shows them, with their addenda and authors' names (two queries)."""
-    ids = [n.id for n in notes]
-    addenda: dict[str, list[NoteAddendum]] = {i: [] for i in ids}
-    if ids:
-        rows = await session.scalars(select(NoteAddendum).where(NoteAddendum.note_id.in_(ids))
-                                     .order_by(NoteAddendum.created_at, NoteAddendum.id))
-        for row in rows:
-            addenda[row.note_id].append(row)
+    addenda = await NoteRepository(session).addenda_of([n.id for n in notes])
     people = await users_service.display_names(session, {
         *(n.created_by for n in notes), *(n.signed_by for n in notes if n.signed_by),
         *(a.created_by for rows in addenda.values() for a in rows)})
@@ -68,13 +56,10 @@ async def load_note(session: AsyncSession, actor: Actor, *, patient: Patient, no
                     for_update: bool = False) -> ClinicalNote:
     """A note of this patient the actor may see, or NOT_FOUND (confidential ones included)."""
     policies.ensure_can_read(actor)
-    stmt = _visible(actor).where(ClinicalNote.id == note_id,
-                                 ClinicalNote.patient_id == patient.id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    note = (await session.scalars(stmt)).one_or_none()
-    if note is None:
-        raise NotFound("No such note")
+    note = await NoteRepository(session).get_readable(
+        actor, note_id, lock="update" if for_update else None)
+    if note.patient_id != patient.id:
+        raise NotFound(NoteRepository.not_found)
     return note
 
 
@@ -90,7 +75,7 @@ async def create_note(session: AsyncSession, actor: Actor, *, patient: Patient,
             type=data.type, visit_id=data.visit_id, content=_content(data.content),
             icd10_codes=list(data.icd10_codes), cpt_codes=list(data.cpt_codes),
             confidential=data.confidential, created_at=now, created_by=actor.id,
-            updated_at=now, signed_at=now if signed else None,
+            updated_at=now, updated_by=actor.id, signed_at=now if signed else None,
             signed_by=actor.id if signed else None, locked=signed,
         )
         session.add(note)
@@ -114,9 +99,8 @@ async def list_notes(session: AsyncSession, actor: Actor, *, patient: Patient
 async def notes_for_chart(session: AsyncSession, actor: Actor, *, patient: Patient
                           ) -> list[dict[str, Any]]:
     """Newest first; confidential notes only for providers. No audit: the caller records."""
-    stmt = _visible(actor).where(ClinicalNote.patient_id == patient.id).order_by(
-        ClinicalNote.created_at.desc(), ClinicalNote.id.desc())
-    return await _to_read(session, (await session.scalars(stmt)).all())
+    notes = NoteRepository(session)
+    return await _to_read(session, await notes.all(notes.of_patient(actor, patient.id)))
 
 
 async def update_draft(session: AsyncSession, actor: Actor, *, patient: Patient, note_id: str,
@@ -135,7 +119,7 @@ async def update_draft(session: AsyncSession, actor: Actor, *, patient: Patient,
                 setattr(note, field, getattr(data, field))
         if data.content is not None:
             note.content = _content(data.content)
-        note.updated_at = current_clock().now()
+        note.stamp_updated(actor.id, current_clock().now())
         await session.flush()
         await audit_service.record(session, actor, "note.update", resource_type="note",
                                    resource_id=note.id, patient_id=patient.id,
@@ -155,7 +139,7 @@ async def sign_note(session: AsyncSession, actor: Actor, *, patient: Patient, no
         note.locked = True
         note.signed_at = now
         note.signed_by = actor.id
-        note.updated_at = now
+        note.stamp_updated(actor.id, now)
         await session.flush()
         await audit_service.record(session, actor, "note.sign", resource_type="note",
                                    resource_id=note.id, patient_id=patient.id)
@@ -183,28 +167,17 @@ async def add_addendum(session: AsyncSession, actor: Actor, *, patient: Patient,
 
 async def last_visit_at(session: AsyncSession, *, patient_id: str) -> datetime | None:
     """A visit is a signed note; its time is the encounter's (when the note was written)."""
-    value = await session.scalar(
-        select(func.max(ClinicalNote.created_at))
-        .where(ClinicalNote.patient_id == patient_id, ClinicalNote.locked.is_(True)))
-    if value is None:
-        return None
-    from dermifi.core.clock import as_utc
-
-    return as_utc(value)
+    value = await NoteRepository(session).last_signed_at(patient_id)
+    return as_utc(value) if value is not None else None
 
 
 async def visits(session: AsyncSession, actor: Actor, *, patient: Patient,
                  start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
     """History entries of type ``visit``: signed notes the actor may see, newest first.
     Diagnoses are named from the ICD-10-CM code set, not retyped."""
-    stmt = _visible(actor).where(ClinicalNote.patient_id == patient.id,
-                                 ClinicalNote.locked.is_(True))
-    if start is not None:
-        stmt = stmt.where(ClinicalNote.created_at >= start)
-    if end is not None:
-        stmt = stmt.where(ClinicalNote.created_at <= end)
-    notes = (await session.scalars(stmt.order_by(ClinicalNote.created_at.desc(),
-                                                 ClinicalNote.id.desc()))).all()
+    repository = NoteRepository(session)
+    notes = await repository.all(repository.of_patient(actor, patient.id, signed_only=True,
+                                                       start=start, end=end))
     people = await users_service.display_names(session, {n.signed_by or n.created_by
                                                          for n in notes})
     entries = []

@@ -25,7 +25,6 @@ from datetime import timedelta
 from typing import Literal
 
 from fastapi import UploadFile
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -33,7 +32,6 @@ from dermifi.auth.actor import Actor
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import (
-    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -44,6 +42,7 @@ from dermifi.core.workers import CpuPool
 from dermifi.patients.models import Patient
 from dermifi.photos import images, policies
 from dermifi.photos.models import Photo
+from dermifi.photos.repository import PhotoRepository
 from dermifi.photos.schemas import PhotoUpload
 from dermifi.users import service as users_service
 
@@ -125,13 +124,13 @@ async def _discard_unless_committed(session: AsyncSession, storage: BlobStore,
                                     photo_id: str, keys: Sequence[str]) -> None:
     """Clean-up after a failed upload: delete its objects unless its row exists after all."""
     try:
-        committed = await session.scalar(select(Photo.id).where(Photo.id == photo_id))
+        committed = await PhotoRepository(session).exists(photo_id)
     except Exception:
         # Whether the row committed cannot be told: an orphan is better than a lost photo.
         logger.warning("photo %s: upload failed, commit state unknown; kept objects %s",
                        photo_id, list(keys), exc_info=True)
         return
-    if committed is not None:
+    if committed:
         return
     for key in keys:
         try:
@@ -153,17 +152,10 @@ async def list_photos(session: AsyncSession, actor: Actor, *, patient: Patient,
                       photo_type: str | None, body_part: str | None, limit: int) -> PhotoPage:
     """Newest taken first (then newest uploaded); ``total`` counts every match."""
     policies.ensure_can_read(actor)
-    conditions = [Photo.patient_id == patient.id]
-    if photo_type is not None:
-        conditions.append(Photo.type == photo_type)
-    if body_part is not None:
-        conditions.append(Photo.body_part == body_part)
+    repository = PhotoRepository(session)
     async with unit_of_work(session):
-        total = await session.scalar(select(func.count(Photo.id)).where(*conditions))
-        photos = (await session.scalars(
-            select(Photo).where(*conditions)
-            .order_by(Photo.taken_at.desc(), Photo.uploaded_at.desc(), Photo.id.desc())
-            .limit(limit))).all()
+        photos, total = await repository.newest(repository.of_patient(
+            actor, patient.id, photo_type=photo_type, body_part=body_part), limit=limit)
         names = await users_service.display_names(session, {p.uploaded_by for p in photos})
         used = [name for name, value in (("type", photo_type), ("bodyPart", body_part))
                 if value is not None]
@@ -171,17 +163,14 @@ async def list_photos(session: AsyncSession, actor: Actor, *, patient: Patient,
             session, actor, "photo.list", resource_type="photo", patient_id=patient.id,
             details={"filters": used, "limit": limit, "returned": len(photos),
                      "photoIds": [p.id for p in photos]})
-    return PhotoPage(photos, names, int(total or 0))
+    return PhotoPage(photos, names, total)
 
 
 async def get_readable(session: AsyncSession, actor: Actor, *, photo_id: str) -> Photo:
     """The photo, if the caller may see clinical records (else FORBIDDEN) and it is one of the
     caller's practice (else NOT_FOUND, as for an id that does not exist)."""
     policies.ensure_can_read(actor)
-    photo = (await session.scalars(select(Photo).where(Photo.id == photo_id))).one_or_none()
-    if photo is None:
-        raise NotFound("No such photo")
-    return photo
+    return await PhotoRepository(session).get_readable(actor, photo_id)
 
 
 async def read_image(session: AsyncSession, actor: Actor, *, photo: Photo, variant: Variant,
