@@ -113,10 +113,13 @@ def test_database_stopped_then_frozen(private_postgres: PrivatePostgres,
           f"frozen: 6 concurrent requests, 6 x 503, slowest {slowest_frozen:.2f} s, /readyz "
           f"{ready_frozen_took:.2f} s; served again {thawed_after:.2f} s after the thaw; "
           f"{lines} outage log lines")
-    assert slowest_stopped < 1.0
-    assert ready_took < 1.0
+    # Bounded by the configured timeouts, not by how fast this machine is: a refused connection
+    # costs a pre-ping and one reconnect at most (each within the connect timeout), and the
+    # margin absorbs a loaded CI machine. Before the timeouts, these waited up to 20 s.
+    assert slowest_stopped < 2 * DB_TIMEOUT + 1.5
+    assert ready_took < DB_TIMEOUT + 1.5
     assert_error(ready_frozen, 503, "SERVICE_UNAVAILABLE")
-    assert ready_frozen_took < 1.5
+    assert ready_frozen_took < DB_TIMEOUT + 1.5
     # Pool wait, a pre-ping and a reconnect at most: never the 20 s the freeze lasted.
     assert slowest_frozen < 4 * DB_TIMEOUT + 1.5
     assert "Traceback" not in log
