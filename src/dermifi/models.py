@@ -3,6 +3,7 @@
 from dermifi.audit.models import AuditEvent
 from dermifi.auth.models import AuthSession, LoginFailure, RefreshToken
 from dermifi.core.db import Base
+from dermifi.core.idempotency import IdempotencyKey
 from dermifi.core.sequences import NumberSequence
 from dermifi.locations.models import Location
 from dermifi.notes.models import ClinicalNote, NoteAddendum
@@ -14,7 +15,8 @@ from dermifi.scheduling.models import Appointment
 from dermifi.users.models import User
 
 __all__ = [
-    "Appointment", "AuditEvent", "AuthSession", "Base", "ClinicalNote", "DayOff", "Location",
+    "Appointment", "AuditEvent", "AuthSession", "Base", "ClinicalNote", "DayOff", "IdempotencyKey",
+    "Location",
     "LoginFailure", "NoteAddendum", "NumberSequence", "Patient", "Photo", "Practice", "Provider",
     "ProviderLocation", "RefreshToken", "User", "WorkingHours",
 ]

@@ -31,7 +31,7 @@ error_log = logging.getLogger("dermifi.errors")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route's template (``/v1/users/me``), never the raw path."""
     effective = scope.get("fastapi", {}).get("effective_route_context")
     path = getattr(effective, "path", None) or getattr(scope.get("route"), "path", None)
@@ -74,7 +74,7 @@ class RequestContextMiddleware:
             access_log.info(
                 "request",
                 method=scope.get("method"),
-                route=_route_template(scope),
+                route=route_template(scope),
                 status=status,
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
             )

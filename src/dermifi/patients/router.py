@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser
+from dermifi.auth.idempotency import idempotent
 from dermifi.core.concurrency import with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
@@ -42,6 +43,7 @@ async def list_patients(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PatientRead,
              responses=error_responses(404, 409))
+@idempotent
 async def create_patient(body: PatientCreate, session: DbSession, actor: CurrentUser
                          ) -> JSONResponse:
     """Register a patient. Both consents must be true; `patientNumber` is assigned."""

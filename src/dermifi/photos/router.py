@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser
+from dermifi.auth.idempotency import idempotent
 from dermifi.core.deps import BlobStoreDep, DbSession, State
 from dermifi.core.errors import error_responses
 from dermifi.patients.dependencies import ClinicalPatient
@@ -46,11 +48,12 @@ def _image_response(content: bytes, media_type: str, filename: str) -> Response:
 
 @router.post("/patients/{patient_id}/photos", status_code=status.HTTP_201_CREATED,
              response_model=PhotoRead, responses=error_responses(404, 409, 413, 415, 503))
+@idempotent
 async def upload_photo(
     form: Annotated[PhotoUpload, Form(media_type="multipart/form-data")],
     patient: ClinicalPatient, session: DbSession, actor: CurrentUser,
-    storage: BlobStoreDep, state: State, request: Request, response: Response,
-) -> PhotoRead:
+    storage: BlobStoreDep, state: State, request: Request,
+) -> JSONResponse:
     """Add a photo to the chart (providers and nurses). The type is recognised from the
     content (JPEG, PNG, HEIC/HEIF, TIFF; at most 25 MB and 40 megapixels by default).
     Location, camera and other identifying metadata are removed, the orientation is applied,
@@ -59,8 +62,7 @@ async def upload_photo(
         session, actor, patient=patient, data=form, storage=storage, pool=state.image_pool,
         max_pixels=int(state.settings.photo_max_megapixels * 1_000_000))
     links = _links(photo, _base_url(request, state))
-    response.headers["Location"] = links["url"]
-    return PhotoRead.model_validate({
+    read = PhotoRead.model_validate({
         "id": photo.id, "patient_id": photo.patient_id, **links, "type": photo.type,
         "body_part": photo.body_part, "description": photo.description,
         "taken_at": photo.taken_at, "uploaded_at": photo.uploaded_at,
@@ -68,6 +70,8 @@ async def upload_photo(
         "metadata": {**photo.client_metadata, "fileSize": images.human_size(photo.file_size),
                      "dimensions": f"{photo.width}x{photo.height}"},
     })
+    return JSONResponse(read.model_dump(mode="json", by_alias=True), status_code=201,
+                        headers={"Location": links["url"]})
 
 
 @router.get("/patients/{patient_id}/photos", response_model=PhotoList,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
 from dermifi.auth.dependencies import CurrentUser
+from dermifi.auth.idempotency import idempotent
 from dermifi.core.concurrency import IfMatchHeader, with_etag
 from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
@@ -45,6 +46,7 @@ def _response(booking: service.Booking, status_code: int = 200,
 
 @router.post("/appointments", status_code=status.HTTP_201_CREATED,
              response_model=AppointmentRead, responses=error_responses(404, 409))
+@idempotent
 async def book_appointment(body: AppointmentCreate, session: DbSession, actor: CurrentUser
                            ) -> JSONResponse:
     """Book a patient with a verified provider (front desk, admin). The visit must lie inside
