@@ -11,12 +11,12 @@ from dermifi.patients.models import Patient
 from dermifi.photos.models import Photo
 from dermifi.practices.models import Practice
 from dermifi.providers.models import DayOff, Provider, ProviderLocation, WorkingHours
-from dermifi.scheduling.models import Appointment
+from dermifi.scheduling.models import Appointment, AppointmentStatusChange
 from dermifi.users.models import User
 
 __all__ = [
-    "Appointment", "AuditEvent", "AuthSession", "Base", "ClinicalNote", "DayOff", "IdempotencyKey",
-    "Location",
+    "Appointment", "AppointmentStatusChange", "AuditEvent", "AuthSession", "Base",
+    "ClinicalNote", "DayOff", "IdempotencyKey", "Location",
     "LoginFailure", "NoteAddendum", "NumberSequence", "Patient", "Photo", "Practice", "Provider",
     "ProviderLocation", "RefreshToken", "User", "WorkingHours",
 ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from dermifi.auth.actor import Actor
@@ -29,6 +29,7 @@ from dermifi.providers import service as providers_service
 from dermifi.providers.models import WorkingHours
 from dermifi.providers.schemas import ProviderCreate
 from tests.factories.locations import location_payload
+from tests.factories.patients import make_patient
 from tests.factories.practices import make_practice
 from tests.factories.providers import provider_payload
 from tests.factories.users import make_user
@@ -144,3 +145,76 @@ def test_a_day_one_entry_cannot_express_stops_the_upgrade(empty_database: Backen
         settings, [(time(8), time(10)), (time(11), time(13)), (time(14), time(16))])
     with pytest.raises(RuntimeError, match=f"provider {provider_id} has 3 working-hours"):
         upgrade(settings)
+
+
+def _appointment_before_history(settings: Settings) -> tuple[str, str]:
+    """At revision 0009: an appointment that was confirmed and then cancelled, as the book
+    recorded it before status history existed. Returns its id and the canceller's id."""
+    from dermifi.scheduling.models import Appointment
+
+    async def work() -> tuple[str, str]:
+        state = build_state(settings, SystemClock())
+        try:
+            practice = await make_practice(state)
+            admin = await make_user(state, practice_id=practice.id, role=Role.ADMIN)
+            actor = Actor.of(admin.user, session_id="test")
+            patient = await make_patient(state, actor)
+            async with state.sessionmaker() as session:
+                scope_to_practice(session, practice.id)
+                location = await locations_service.create_location(
+                    session, actor, data=LocationCreate.model_validate(location_payload("SF")))
+                provider = await providers_service.create_provider(
+                    session, actor, data=ProviderCreate.model_validate(provider_payload()))
+                booked = datetime(2026, 1, 5, 9, tzinfo=UTC)
+                async with unit_of_work(session):
+                    appointment = Appointment(
+                        id=new_id("appt"), practice_id=practice.id, patient_id=patient.id,
+                        provider_id=provider.id, location_id=location.id,
+                        starts_at=booked + timedelta(days=7),
+                        ends_at=booked + timedelta(days=7, minutes=30), duration_minutes=30,
+                        type="consultation", status="cancelled", version=5,
+                        created_at=booked, created_by=admin.user.id, updated_at=booked,
+                        confirmed_at=booked + timedelta(days=1),
+                        cancelled_at=booked + timedelta(days=2), cancelled_by=actor.id,
+                        cancellation_reason="Patient request")
+                    session.add(appointment)
+                    await session.flush()
+                    # Five writes since booking (the ORM counts versions itself from 1).
+                    await session.execute(text("UPDATE appointment SET version = 5"))
+                return appointment.id, actor.id
+        finally:
+            await state.engine.dispose()
+
+    return asyncio.run(work())
+
+
+def test_appointments_get_a_status_history_rebuilt_from_their_timestamps(
+        empty_database: Backend, tmp_path: Path) -> None:
+    from dermifi.scheduling.models import AppointmentStatusChange
+
+    settings = test_settings(empty_database, tmp_path)
+    upgrade(settings, "0009")
+    appointment_id, canceller = _appointment_before_history(settings)
+    upgrade(settings)
+
+    async def history() -> list[tuple[object, ...]]:
+        engine = create_engine(settings.async_database_url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(AppointmentStatusChange.version, AppointmentStatusChange.from_status,
+                           AppointmentStatusChange.to_status, AppointmentStatusChange.action,
+                           AppointmentStatusChange.changed_by)
+                    .where(AppointmentStatusChange.appointment_id == appointment_id)
+                    .order_by(AppointmentStatusChange.version))
+                return [tuple(r) for r in rows.all()]
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(history())
+    creator = rows[0][4]
+    assert creator is not None
+    # Counted down from the current version (5): the next change writes 6, never a clash.
+    assert rows == [(3, None, "scheduled", "create", creator),
+                    (4, "scheduled", "confirmed", "confirm", None),
+                    (5, "confirmed", "cancelled", "cancel", canceller)]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from dermifi.audit.models import AuditEvent
 from dermifi.auth.permissions import Role
@@ -37,6 +37,8 @@ async def test_book_returns_the_appointment(book: Book, state: AppState) -> None
         "completedAt": None, "cancelledAt": None, "cancelledBy": None,
         "cancellationReason": None, "noShowAt": None, "createdBy": book.desk.user_id,
         "updatedBy": book.desk.user_id,
+        "statusHistory": [{"status": "scheduled", "timestamp": "2024-01-19T17:00:00Z",
+                           "changedBy": book.desk.user_id, "notes": None}],
     }
     assert body["createdAt"] == "2024-01-19T17:00:00Z"
     read = await book.desk.get(f"/v1/appointments/{body['id']}")
@@ -442,7 +444,7 @@ async def test_appointments_stored_with_the_old_prefix_keep_working(book: Book,
     """Ids were ``apt_…`` before the contract's ``appt_``: those rows are still read and
     changed by their ids."""
     from dermifi.core.db import scope_to_practice
-    from dermifi.scheduling.models import Appointment
+    from dermifi.scheduling.models import Appointment, AppointmentStatusChange
 
     booked = await book.book(at(DOCUMENT_DAY, "10:00"))
     old_id = "apt_" + booked["id"].removeprefix("appt_")
@@ -450,7 +452,10 @@ async def test_appointments_stored_with_the_old_prefix_keep_working(book: Book,
         scope_to_practice(session, book.desk.practice_id)
         row = await session.get(Appointment, booked["id"])
         assert row is not None
-        # A row as an earlier version wrote it: the same booking under its old id.
+        # A row as an earlier version wrote it: the same booking under its old id, with no
+        # status history yet.
+        await session.execute(delete(AppointmentStatusChange).where(
+            AppointmentStatusChange.appointment_id == row.id))
         await session.delete(row)
         await session.flush()
         session.add(Appointment(**{c.key: getattr(row, c.key)
@@ -461,3 +466,79 @@ async def test_appointments_stored_with_the_old_prefix_keep_working(book: Book,
     assert got.json()["id"] == old_id
     confirmed = await book.desk.post(f"/v1/appointments/{old_id}/confirm")
     assert confirmed.status_code == 200, confirmed.text
+
+
+class TestStatusHistory:
+    """Every change of status is appended by the state machine, with who and when."""
+
+    async def test_each_step_is_recorded_with_who_and_when(
+            self, book: Book, clock: FrozenClock) -> None:
+        apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+        url = f"/v1/appointments/{apt['id']}"
+        assert (await book.desk.post(f"{url}/confirm")).status_code == 200
+        clock.advance(minutes=5)
+        cancelled = await book.desk.post(f"{url}/cancel", json={"reason": "Patient called"})
+        assert cancelled.status_code == 200
+        desk = book.desk.user_id
+        expected = [
+            {"status": "scheduled", "timestamp": "2024-01-19T17:00:00Z", "changedBy": desk,
+             "notes": None},
+            {"status": "confirmed", "timestamp": "2024-01-19T17:00:00Z", "changedBy": desk,
+             "notes": None},
+            {"status": "cancelled", "timestamp": "2024-01-19T17:05:00Z", "changedBy": desk,
+             "notes": "Patient called"},
+        ]
+        assert cancelled.json()["statusHistory"] == expected
+        assert (await book.desk.get(url)).json()["statusHistory"] == expected
+        # Lists leave the history out (it is one more query per row).
+        listed = (await book.desk.get("/v1/appointments")).json()["data"]
+        assert [a["id"] for a in listed] == [apt["id"]]
+        assert "statusHistory" not in listed[0]
+
+    async def test_a_refused_step_names_the_current_state_and_records_nothing(
+            self, book: Book) -> None:
+        apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+        url = f"/v1/appointments/{apt['id']}"
+        assert (await book.desk.post(f"{url}/cancel")).status_code == 200
+        error = assert_error(await book.desk.post(f"{url}/confirm"), 409, "INVALID_STATE")
+        assert error["message"] == ("Only a scheduled appointment can be confirmed; this one "
+                                    "is cancelled")
+        assert error["details"] == [{"field": "status", "message": "Currently cancelled"}]
+        history = (await book.desk.get(url)).json()["statusHistory"]
+        assert [h["status"] for h in history] == ["scheduled", "cancelled"]
+
+    async def test_moving_a_confirmed_appointment_unconfirms_it_in_the_history(
+            self, book: Book) -> None:
+        apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+        url = f"/v1/appointments/{apt['id']}"
+        assert (await book.desk.post(f"{url}/confirm")).status_code == 200
+        moved = await book.desk.patch(url, json={"start": at(DOCUMENT_DAY, "10:00")})
+        assert moved.status_code == 200, moved.text
+        assert (moved.json()["status"], moved.json()["confirmedAt"]) == ("scheduled", None)
+        assert [h["status"] for h in moved.json()["statusHistory"]] == [
+            "scheduled", "confirmed", "scheduled"]
+        # A change that is not a move keeps the status and adds no step.
+        noted = await book.desk.patch(url, json={"notes": "Bring the referral"})
+        assert len(noted.json()["statusHistory"]) == 3
+
+    async def test_a_deactivation_cancels_through_the_machine(
+            self, book: Book, client_for: ClientFactory) -> None:
+        apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+        nurse = await client_for("nurse")
+        assert (await nurse.delete(f"/v1/patients/{book.patients[0]}")).status_code == 200
+        history = (await book.desk.get(f"/v1/appointments/{apt['id']}")).json()[
+            "statusHistory"]
+        assert history[-1] == {"status": "cancelled", "timestamp": "2024-01-19T17:00:00Z",
+                               "changedBy": nurse.user_id, "notes": "Patient deactivated"}
+
+    async def test_racing_steps_write_one_history_row(self, book: Book) -> None:
+        """Four confirmations at once: the row lock lets one start from ``scheduled``; the
+        others see ``confirmed`` and are refused, so the history has one step, not four."""
+        import asyncio
+
+        apt = await book.book(at(DOCUMENT_DAY, "09:00"))
+        url = f"/v1/appointments/{apt['id']}"
+        answers = await asyncio.gather(*(book.desk.post(f"{url}/confirm") for _ in range(4)))
+        assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+        history = (await book.desk.get(url)).json()["statusHistory"]
+        assert [h["status"] for h in history] == ["scheduled", "confirmed"]

@@ -15,7 +15,7 @@ from dermifi.core.db import scope_to_practice
 from dermifi.core.errors import Forbidden, NotFound, PreconditionFailed
 from dermifi.core.state import AppState
 from dermifi.scheduling import service as scheduling_service
-from dermifi.scheduling.models import Appointment
+from dermifi.scheduling.models import Appointment, AppointmentStatusChange
 from dermifi.scheduling.schemas import AppointmentUpdate
 from tests.factories.practices import make_practice
 from tests.scheduling.conftest import DOCUMENT_DAY, Book, at, book  # noqa: F401 - fixture
@@ -39,9 +39,9 @@ async def test_a_booking_is_an_appt_id_readable_by_the_book(
 ) -> None:
     booked = await book.book(at(DOCUMENT_DAY, "10:00"))
     assert booked["id"].startswith("appt_")
-    appointment, *_ = await scheduling_service.get_readable(
+    found = await scheduling_service.get_readable(
         session, _actor(book), appointment_id=booked["id"])
-    assert appointment.id == booked["id"]
+    assert found.appointment.id == booked["id"]
 
 
 async def test_an_id_stored_before_the_appt_prefix_still_reads(
@@ -54,14 +54,17 @@ async def test_an_id_stored_before_the_appt_prefix_still_reads(
     async with state.sessionmaker() as writer:
         row = dict((await writer.execute(text("SELECT * FROM appointment WHERE id = :id"),
                                          {"id": booked["id"]})).mappings().one())
+        # Rows from before the status history had none.
+        await writer.execute(delete(AppointmentStatusChange).where(
+            AppointmentStatusChange.appointment_id == booked["id"]))
         await writer.execute(delete(Appointment).where(Appointment.id == booked["id"]))
         row["id"] = legacy
         await writer.execute(text(f"INSERT INTO appointment ({', '.join(row)}) "
                                   f"VALUES ({', '.join(':' + c for c in row)})"), row)
         await writer.commit()
-    appointment, *_ = await scheduling_service.get_readable(
+    found = await scheduling_service.get_readable(
         session, _actor(book), appointment_id=legacy)
-    assert appointment.id == legacy
+    assert found.appointment.id == legacy
     response = await book.desk.get(f"/v1/appointments/{legacy}")
     assert response.status_code == 200, response.text
     assert response.json()["id"] == legacy

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     WithJsonSchema,
     field_validator,
@@ -180,3 +181,12 @@ def _holds_control_characters(value: Any, depth: int = 0) -> bool:
     if isinstance(value, list | tuple):
         return any(_holds_control_characters(v, depth + 1) for v in value)
     return False
+
+
+class StatusChangeRead(ApiModel):
+    """One step of a workflow's ``statusHistory``, oldest first."""
+
+    status: str = Field(description="The state entered")
+    timestamp: UtcDateTime
+    changed_by: str | None = Field(description="The user who took the step")
+    notes: str | None

@@ -2,10 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dermifi.core.db import Audited, Base, PracticeOwned, UTCDateTime
+from dermifi.core.state_machine import StatusChange
 
 SCHEDULED = "scheduled"
 CONFIRMED = "confirmed"
@@ -69,7 +77,18 @@ class Appointment(Audited, PracticeOwned, Base):
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-
     @property
     def holds_time(self) -> bool:
         return self.status not in RELEASED
+
+
+class AppointmentStatusChange(StatusChange, PracticeOwned, Base):
+    """The appointment's status history: one row per change, written by its state machine."""
+
+    __tablename__ = "appointment_status_change"
+    __table_args__ = (
+        CheckConstraint(_in("to_status", STATUSES), name="to_status"),
+        UniqueConstraint("appointment_id", "version"),
+    )
+
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointment.id"))

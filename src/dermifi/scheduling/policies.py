@@ -18,9 +18,16 @@ def ensure_can_read(actor: Actor) -> None:
         raise Forbidden()
 
 
+MANAGE_REFUSAL = "Only the front desk and administrators manage appointments"
+
+
+def can_manage(actor: Actor) -> bool:
+    return actor.role in MANAGE_ROLES and actor.has(Permission.WRITE)
+
+
 def ensure_can_manage(actor: Actor) -> None:
-    if actor.role not in MANAGE_ROLES or not actor.has(Permission.WRITE):
-        raise Forbidden("Only the front desk and administrators manage appointments")
+    if not can_manage(actor):
+        raise Forbidden(MANAGE_REFUSAL)
 
 
 def can_read(actor: Actor) -> bool:

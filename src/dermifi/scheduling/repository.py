@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 
 from dermifi.auth.actor import Actor
 from dermifi.core.repository import Repository
-from dermifi.scheduling.models import RELEASED, UPCOMING, Appointment
+from dermifi.scheduling.models import RELEASED, UPCOMING, Appointment, AppointmentStatusChange
 
 
 class AppointmentRepository(Repository[Appointment, Actor]):
@@ -92,3 +92,10 @@ class AppointmentRepository(Repository[Appointment, Actor]):
             select(func.max(Appointment.starts_at)).where(
                 Appointment.patient_id == patient_id, Appointment.status == "completed"))
         return value
+
+    async def status_history(self, appointment_id: str) -> Sequence[AppointmentStatusChange]:
+        """Every change of the appointment's status, oldest first."""
+        return (await self.session.scalars(
+            select(AppointmentStatusChange)
+            .where(AppointmentStatusChange.appointment_id == appointment_id)
+            .order_by(AppointmentStatusChange.version))).all()

@@ -14,10 +14,12 @@ from dermifi.core.pagination import Page, PageParams
 from dermifi.core.schemas import IsoDate, UtcDateTime
 from dermifi.locations.schemas import LOCATION_CODE_PATTERN
 from dermifi.providers.dependencies import ScheduledProvider
-from dermifi.scheduling import service
+from dermifi.scheduling import lifecycle, service
 from dermifi.scheduling.dependencies import ReadableAppointment
+from dermifi.scheduling.lifecycle import Step
 from dermifi.scheduling.schemas import (
     AppointmentCreate,
+    AppointmentDetail,
     AppointmentRead,
     AppointmentStatus,
     AppointmentUpdate,
@@ -40,12 +42,12 @@ LocationFilter = Annotated[str | None, Query(max_length=40, pattern=LOCATION_COD
 
 def _response(booking: service.Booking, status_code: int = 200,
               headers: dict[str, str] | None = None) -> JSONResponse:
-    return with_etag(service.view(booking), version=booking[0].version,
+    return with_etag(service.detail(booking), version=booking.appointment.version,
                      status_code=status_code, headers=headers)
 
 
 @router.post("/appointments", status_code=status.HTTP_201_CREATED,
-             response_model=AppointmentRead, responses=error_responses(404, 409))
+             response_model=AppointmentDetail, responses=error_responses(404, 409))
 @idempotent
 async def book_appointment(body: AppointmentCreate, session: DbSession, actor: CurrentUser
                            ) -> JSONResponse:
@@ -53,7 +55,7 @@ async def book_appointment(body: AppointmentCreate, session: DbSession, actor: C
     the provider's working hours at the location and outside the break; a provider (or
     patient) already booked at that time is a `CONFLICT`, however many requests race."""
     booking = await service.book(session, actor, data=body)
-    return _response(booking, 201, {"Location": f"/v1/appointments/{booking[0].id}"})
+    return _response(booking, 201, {"Location": f"/v1/appointments/{booking.appointment.id}"})
 
 
 @router.get("/appointments", response_model=Page[AppointmentRead], responses=error_responses())
@@ -77,7 +79,7 @@ async def list_appointments(
                                  pagination=pagination)
 
 
-@router.get("/appointments/{appointment_id}", response_model=AppointmentRead,
+@router.get("/appointments/{appointment_id}", response_model=AppointmentDetail,
             responses=error_responses(404))
 async def get_appointment(booking: ReadableAppointment, session: DbSession,
                           actor: CurrentUser) -> JSONResponse:
@@ -85,7 +87,7 @@ async def get_appointment(booking: ReadableAppointment, session: DbSession,
     return _response(await service.read_appointment(session, actor, booking=booking))
 
 
-@router.patch("/appointments/{appointment_id}", response_model=AppointmentRead,
+@router.patch("/appointments/{appointment_id}", response_model=AppointmentDetail,
               responses=error_responses(404, 409, 412))
 async def reschedule_appointment(body: AppointmentUpdate, booking: ReadableAppointment,
                                  session: DbSession, actor: CurrentUser,
@@ -97,45 +99,44 @@ async def reschedule_appointment(body: AppointmentUpdate, booking: ReadableAppoi
     return _response(moved)
 
 
-async def _advance(transition: service.Transition, booking: service.Booking, session: DbSession,
+async def _advance(step: Step, booking: service.Booking, session: DbSession,
                    actor: CurrentUser, if_match: str | None, reason: str | None = None
                    ) -> JSONResponse:
-    return _response(await service.advance(session, actor, booking=booking,
-                                           transition=transition, if_match=if_match,
-                                           reason=reason))
+    return _response(await service.advance(session, actor, booking=booking, step=step,
+                                           if_match=if_match, reason=reason))
 
 
 TRANSITION_ERRORS = error_responses(404, 409, 412)
 
 
-@router.post("/appointments/{appointment_id}/confirm", response_model=AppointmentRead,
+@router.post("/appointments/{appointment_id}/confirm", response_model=AppointmentDetail,
              responses=TRANSITION_ERRORS)
 async def confirm_appointment(booking: ReadableAppointment, session: DbSession,
                               actor: CurrentUser, if_match: IfMatchHeader = None
                               ) -> JSONResponse:
     """The patient confirmed: `scheduled` → `confirmed`."""
-    return await _advance(service.CONFIRM, booking, session, actor, if_match)
+    return await _advance(lifecycle.CONFIRM, booking, session, actor, if_match)
 
 
-@router.post("/appointments/{appointment_id}/check-in", response_model=AppointmentRead,
+@router.post("/appointments/{appointment_id}/check-in", response_model=AppointmentDetail,
              responses=TRANSITION_ERRORS)
 async def check_in_appointment(booking: ReadableAppointment, session: DbSession,
                                actor: CurrentUser, if_match: IfMatchHeader = None
                                ) -> JSONResponse:
     """The patient arrived: `scheduled` or `confirmed` → `checked_in`, on the day itself."""
-    return await _advance(service.CHECK_IN, booking, session, actor, if_match)
+    return await _advance(lifecycle.CHECK_IN, booking, session, actor, if_match)
 
 
-@router.post("/appointments/{appointment_id}/complete", response_model=AppointmentRead,
+@router.post("/appointments/{appointment_id}/complete", response_model=AppointmentDetail,
              responses=TRANSITION_ERRORS)
 async def complete_appointment(booking: ReadableAppointment, session: DbSession,
                                actor: CurrentUser, if_match: IfMatchHeader = None
                                ) -> JSONResponse:
     """The visit is over: `checked_in` → `completed` (it then counts as the `lastVisit`)."""
-    return await _advance(service.COMPLETE, booking, session, actor, if_match)
+    return await _advance(lifecycle.COMPLETE, booking, session, actor, if_match)
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRead,
+@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentDetail,
              responses=TRANSITION_ERRORS)
 async def cancel_appointment(booking: ReadableAppointment, session: DbSession,
                              actor: CurrentUser, if_match: IfMatchHeader = None,
@@ -143,17 +144,17 @@ async def cancel_appointment(booking: ReadableAppointment, session: DbSession,
                              ) -> JSONResponse:
     """`scheduled` or `confirmed` → `cancelled`, with an optional `reason`. The time is free
     again at once."""
-    return await _advance(service.CANCEL, booking, session, actor, if_match,
+    return await _advance(lifecycle.CANCEL, booking, session, actor, if_match,
                           reason=body.reason if body else None)
 
 
-@router.post("/appointments/{appointment_id}/no-show", response_model=AppointmentRead,
+@router.post("/appointments/{appointment_id}/no-show", response_model=AppointmentDetail,
              responses=TRANSITION_ERRORS)
 async def mark_no_show(booking: ReadableAppointment, session: DbSession, actor: CurrentUser,
                        if_match: IfMatchHeader = None) -> JSONResponse:
     """The patient did not come: `scheduled` or `confirmed` → `no_show`, once the start has
     passed."""
-    return await _advance(service.MARK_NO_SHOW, booking, session, actor, if_match)
+    return await _advance(lifecycle.MARK_NO_SHOW, booking, session, actor, if_match)
 
 
 @schedule_router.get("/providers/{provider_id}/schedule", response_model=ProviderSchedule,

@@ -10,6 +10,7 @@ from dermifi.core.schemas import (
     ApiInput,
     ApiModel,
     IsoDate,
+    StatusChangeRead,
     UtcDateTime,
     not_nullable,
     refuse_null,
@@ -92,6 +93,12 @@ class AppointmentRead(ApiModel):
     created_by: str
     updated_at: UtcDateTime
     updated_by: str | None
+
+
+class AppointmentDetail(AppointmentRead):
+    """One appointment, with every change of its status (lists leave the history out)."""
+
+    status_history: list[StatusChangeRead]
 
 
 # --- the day schedule (GET /providers/{id}/schedule), exactly the document's shape ----------

@@ -30,6 +30,7 @@ from dermifi.core.errors import (
 )
 from dermifi.core.ids import new_id
 from dermifi.core.pagination import PageRequest, Pagination
+from dermifi.core.schemas import StatusChangeRead
 from dermifi.locations import service as locations_service
 from dermifi.locations.models import Location
 from dermifi.patients import service as patients_service
@@ -37,22 +38,25 @@ from dermifi.patients.models import Patient
 from dermifi.providers import service as providers_service
 from dermifi.providers.models import ACTIVE as PROVIDER_ACTIVE
 from dermifi.providers.models import Provider
-from dermifi.scheduling import policies
+from dermifi.scheduling import lifecycle, policies
 from dermifi.scheduling.calendar import Interval, WorkDay, available_slots, local, work_day
+from dermifi.scheduling.lifecycle import APPOINTMENT, Moment, Step
 from dermifi.scheduling.models import (
     CANCELLED,
-    CHECKED_IN,
-    COMPLETED,
     CONFIRMED,
-    NO_SHOW,
     PATIENT_OVERLAP,
     PROVIDER_OVERLAP,
-    SCHEDULED,
     UPCOMING,
     Appointment,
+    AppointmentStatusChange,
 )
 from dermifi.scheduling.repository import AppointmentRepository
-from dermifi.scheduling.schemas import AppointmentCreate, AppointmentRead, AppointmentUpdate
+from dermifi.scheduling.schemas import (
+    AppointmentCreate,
+    AppointmentDetail,
+    AppointmentRead,
+    AppointmentUpdate,
+)
 
 # How far ahead the book is open: a typo in the year must not become a booking in 2062.
 BOOKING_HORIZON = timedelta(days=3 * 366)
@@ -67,18 +71,41 @@ def _now() -> datetime:
     return current_clock().now()
 
 
-# An appointment and its location (code, time zone): everything a response needs.
-Booking = tuple[Appointment, Location]
+@dataclass(frozen=True)
+class Booking:
+    """An appointment and its location (code, time zone): everything a response needs; with
+    its status history when it is answered on its own."""
+
+    appointment: Appointment
+    location: Location
+    history: tuple[AppointmentStatusChange, ...] = ()
 
 
 async def _with_places(session: AsyncSession, appointments: Sequence[Appointment]
                        ) -> list[Booking]:
     places = await locations_service.by_ids(session, {a.location_id for a in appointments})
-    return [(a, places[a.location_id]) for a in appointments]
+    return [Booking(a, places[a.location_id]) for a in appointments]
+
+
+async def _with_history(session: AsyncSession, appointment: Appointment) -> Booking:
+    """The appointment on its own, as a change or a read answers it. Flushes first, so the
+    history read includes the change just made."""
+    await session.flush()
+    (booking,) = await _with_places(session, [appointment])
+    history = await AppointmentRepository(session).status_history(appointment.id)
+    return Booking(appointment, booking.location, tuple(history))
+
+
+def detail(booking: Booking) -> AppointmentDetail:
+    return AppointmentDetail(
+        **view(booking).model_dump(),
+        status_history=[StatusChangeRead(status=h.to_status, timestamp=h.changed_at,
+                                         changed_by=h.changed_by, notes=h.notes)
+                        for h in booking.history])
 
 
 def view(booking: Booking) -> AppointmentRead:
-    appointment, location = booking
+    appointment, location = booking.appointment, booking.location
     zone = ZoneInfo(location.time_zone)
     start = local(appointment.starts_at, zone)
     return AppointmentRead(
@@ -110,8 +137,9 @@ async def get_readable(session: AsyncSession, actor: Actor, *, appointment_id: s
 
 async def read_appointment(session: AsyncSession, actor: Actor, *, booking: Booking) -> Booking:
     async with unit_of_work(session):
-        await _audit(session, actor, "appointment.read", booking[0])
-    return booking
+        await _audit(session, actor, "appointment.read", booking.appointment)
+        read = await _with_history(session, booking.appointment)
+    return read
 
 
 async def list_appointments(
@@ -260,14 +288,15 @@ async def book(session: AsyncSession, actor: Actor, *, data: AppointmentCreate) 
             id=new_id("appt"), practice_id=actor.practice_id, patient_id=patient.id,
             provider_id=provider.id, location_id=shift.shift.location_id,
             starts_at=visit.start, ends_at=visit.end, duration_minutes=data.duration,
-            type=data.type, status=SCHEDULED, reason=data.reason, notes=data.notes,
-            created_at=now, created_by=actor.id, updated_at=now, updated_by=actor.id)
+            type=data.type, reason=data.reason, notes=data.notes)
+        appointment.stamp_created(actor.id, now)
+        APPOINTMENT.begin(session, appointment, actor, now=now, entity_id=appointment.id)
         await _ensure_free(session, appointment)
         session.add(appointment)
         await _flush_booking(session)
         await _audit(session, actor, "appointment.create", appointment,
                      {"locationId": appointment.location_id, "type": appointment.type})
-        (booking,) = await _with_places(session, [appointment])
+        booking = await _with_history(session, appointment)
     return booking
 
 
@@ -276,7 +305,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
     """Move an upcoming appointment (time, length, provider, location) or correct its type,
     reason or notes. A move is checked like a new booking."""
     policies.ensure_can_manage(actor)
-    appointment = booking[0]
+    appointment = booking.appointment
     changes = data.model_dump(exclude_unset=True)
     async with unit_of_work(session):
         await AppointmentRepository(session).lock_for_change(appointment, if_match)
@@ -302,8 +331,10 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
             appointment.location_id = shift.shift.location_id
             appointment.starts_at, appointment.ends_at = visit.start, visit.end
             appointment.duration_minutes = minutes
-            # A new time is one the patient has not confirmed yet.
-            appointment.status, appointment.confirmed_at = SCHEDULED, None
+            if appointment.status == CONFIRMED:
+                APPOINTMENT.apply(session, appointment, lifecycle.UNCONFIRM, actor, now=_now(),
+                                  context=_moment(shift.shift.time_zone),
+                                  entity_id=appointment.id)
             await _ensure_free(session, appointment)
         for field in ("type", "reason", "notes"):
             if field in changes:
@@ -312,64 +343,31 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
         await _flush_booking(session)
         await _audit(session, actor, "appointment.update", appointment,
                      {"fields": sorted(to_camel(f) for f in changes)})
-        (moved,) = await _with_places(session, [appointment])
+        moved = await _with_history(session, appointment)
     return moved
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    allowed_from: tuple[str, ...]
-    to: str
+def _moment(time_zone: str) -> Moment:
+    return Moment(now=_now(), zone=ZoneInfo(time_zone))
 
 
-CONFIRM = Transition("confirm", (SCHEDULED,), CONFIRMED)
-CHECK_IN = Transition("check_in", UPCOMING, CHECKED_IN)
-COMPLETE = Transition("complete", (CHECKED_IN,), COMPLETED)
-CANCEL = Transition("cancel", UPCOMING, CANCELLED)
-MARK_NO_SHOW = Transition("no_show", UPCOMING, NO_SHOW)
-
-
-def _check_timing(transition: Transition, appointment: Appointment, location: Location,
-                  now: datetime) -> None:
-    if transition is CHECK_IN:
-        zone = ZoneInfo(location.time_zone)
-        if local(now, zone).date() < local(appointment.starts_at, zone).date():
-            raise InvalidState("Check-in opens on the day of the appointment")
-    if transition is MARK_NO_SHOW and now < appointment.starts_at:
-        raise InvalidState("A patient can be marked a no-show only once the start has passed")
-    if transition is COMPLETE and now < appointment.starts_at:
-        raise InvalidState("A visit can be completed only once it has started")
-
-
-async def advance(session: AsyncSession, actor: Actor, *, booking: Booking,
-                  transition: Transition, if_match: str | None,
-                  reason: str | None = None) -> Booking:
-    """Move the appointment along its life. Each step is allowed from its states only
-    (``INVALID_STATE`` otherwise), and two racing steps cannot both apply: the row is
-    locked and re-read first."""
-    policies.ensure_can_manage(actor)
-    appointment, location = booking
+async def advance(session: AsyncSession, actor: Actor, *, booking: Booking, step: Step,
+                  if_match: str | None, reason: str | None = None) -> Booking:
+    """Move the appointment along its life (``lifecycle``). Each step is allowed from its
+    states only (``INVALID_STATE`` otherwise), and two racing steps cannot both apply: the row
+    is locked and re-read first."""
+    APPOINTMENT.ensure_may(step, actor)
+    appointment = booking.appointment
     async with unit_of_work(session):
         await AppointmentRepository(session).lock_for_change(appointment, if_match)
-        if appointment.status not in transition.allowed_from:
-            allowed = " or ".join(s.replace("_", " ") for s in transition.allowed_from)
-            raise InvalidState(f"Only a {allowed} appointment can be "
-                               f"{transition.to.replace('_', ' ')}; this one is "
-                               f"{appointment.status.replace('_', ' ')}")
-        now = _now()
-        _check_timing(transition, appointment, location, now)
-        appointment.status = transition.to
-        stamp = {CONFIRMED: "confirmed_at", CHECKED_IN: "checked_in_at",
-                 COMPLETED: "completed_at", CANCELLED: "cancelled_at", NO_SHOW: "no_show_at"}
-        setattr(appointment, stamp[transition.to], now)
-        if transition is CANCEL:
-            appointment.cancelled_by = actor.id
-            appointment.cancellation_reason = reason
-        appointment.stamp_updated(actor.id, now)
+        moment = _moment(booking.location.time_zone)
+        APPOINTMENT.apply(session, appointment, step, actor, now=moment.now, context=moment,
+                          entity_id=appointment.id, notes=reason)
+        appointment.stamp_updated(actor.id, moment.now)
         await session.flush()
-        await _audit(session, actor, f"appointment.{transition.action}", appointment)
-    return appointment, location
+        await _audit(session, actor, f"appointment.{step.action}", appointment)
+        advanced = await _with_history(session, appointment)
+    return advanced
 
 
 # --- the day schedule ----------------------------------------------------------------------
@@ -414,7 +412,8 @@ async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provide
             session).of_provider_between(provider.id, start=around - timedelta(days=1),
             end=around + timedelta(days=2)))
         visits: list[tuple[time, Appointment]] = []
-        for appointment, place in nearby:
+        for near in nearby:
+            appointment, place = near.appointment, near.location
             starts = local(appointment.starts_at, ZoneInfo(place.time_zone))
             wanted = location.id if location is not None else (
                 hours.shift.location_id if hours is not None else None)
@@ -422,7 +421,8 @@ async def day_schedule(session: AsyncSession, actor: Actor, *, provider: Provide
                     and (wanted is None or place.id == wanted)):
                 visits.append((starts.time().replace(tzinfo=None), appointment))
         # Every booking holds the provider, wherever it is: one person, one place at a time.
-        booked = [Interval(a.starts_at, a.ends_at) for a, _ in nearby if a.holds_time]
+        booked = [Interval(b.appointment.starts_at, b.appointment.ends_at) for b in nearby
+                  if b.appointment.holds_time]
         # Only what a booking would accept: a verified provider, within the book's horizon.
         now = _now()
         slots = (available_slots(hours, booked, now=now, latest=now + BOOKING_HORIZON)
@@ -461,11 +461,11 @@ async def cancel_upcoming_of(session: AsyncSession, actor: Actor, *, patient_id:
     for appointment in await AppointmentRepository(session).upcoming_of_patient(
             patient_id, for_update=True):
         if appointment.status in UPCOMING:
-            appointment.status = CANCELLED
-            appointment.cancelled_at = now
-            appointment.cancelled_by = actor.id
+            # No timing guard on this step: the time zone is not looked at.
+            APPOINTMENT.apply(session, appointment, lifecycle.CANCEL_FOR_DEACTIVATION, actor,
+                              now=now, context=Moment(now=now, zone=ZoneInfo("UTC")),
+                              entity_id=appointment.id, notes=reason)
             appointment.stamp_updated(actor.id, now)
-            appointment.cancellation_reason = reason
             await session.flush()
             await _audit(session, actor, "appointment.cancel", appointment,
                          {"reason": "patient_deactivated"})
