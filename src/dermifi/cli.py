@@ -102,6 +102,32 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Deliver outbox messages until stopped (SIGTERM or Ctrl-C). Run one or more beside
+    servers started with DERMIFI_OUTBOX_WORKER=false, on any hosts sharing the database."""
+    import signal
+
+    from dermifi.core.logging import configure_logging
+    from dermifi.outbox.worker import build_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def work(state: AppState) -> None:
+        outbox_worker = build_worker(state)
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopped.set)
+        outbox_worker.start()
+        typer.echo(f"outbox worker {outbox_worker.name} running", err=True)
+        await stopped.wait()
+        await outbox_worker.stop(grace_seconds=settings.outbox_handler_timeout_seconds)
+
+    _run(work)
+
+
+@app.command()
 def migrate(revision: Annotated[str, typer.Option(help="Target revision")] = "head") -> None:
     """Bring the database schema up to date."""
     from dermifi.migrate import upgrade

@@ -42,6 +42,8 @@ from dermifi.health.router import router as health_router
 from dermifi.locations.router import router as locations_router
 from dermifi.notes import codes as icd10_codes
 from dermifi.notes.router import router as notes_router
+from dermifi.outbox.router import router as outbox_router
+from dermifi.outbox.worker import build_worker
 from dermifi.patients.router import router as patients_router
 from dermifi.photos.router import router as photos_router
 from dermifi.providers.router import router as providers_router
@@ -141,7 +143,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Load the ICD-10-CM code set off the event loop now rather than in the first
         # request that writes a note.
         warming = asyncio.create_task(asyncio.to_thread(icd10_codes.warm))
+        # Delivers what requests put in the outbox; `dermifi worker` does it when turned off.
+        worker = build_worker(state) if settings.outbox_worker else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            await worker.stop()
         await warming
         await state.engine.dispose()
         state.image_pool.shutdown()
@@ -160,6 +168,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(audit_router)
+    api.include_router(outbox_router)
     api.include_router(patients_router)
     api.include_router(charts_router)
     api.include_router(notes_router)

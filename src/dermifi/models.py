@@ -7,6 +7,7 @@ from dermifi.core.idempotency import IdempotencyKey
 from dermifi.core.sequences import NumberSequence
 from dermifi.locations.models import Location
 from dermifi.notes.models import ClinicalNote, NoteAddendum
+from dermifi.outbox.models import OutboxMessage
 from dermifi.patients.models import Patient
 from dermifi.photos.models import Photo
 from dermifi.practices.models import Practice
@@ -17,6 +18,7 @@ from dermifi.users.models import User
 __all__ = [
     "Appointment", "AppointmentStatusChange", "AuditEvent", "AuthSession", "Base",
     "ClinicalNote", "DayOff", "IdempotencyKey", "Location",
-    "LoginFailure", "NoteAddendum", "NumberSequence", "Patient", "Photo", "Practice", "Provider",
+    "LoginFailure", "NoteAddendum", "NumberSequence", "OutboxMessage", "Patient", "Photo",
+    "Practice", "Provider",
     "ProviderLocation", "RefreshToken", "User", "WorkingHours",
 ]

@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     max_connections: int | None = Field(None, ge=1, le=100_000)
     keep_alive_seconds: int = Field(5, ge=1, le=300)
 
+    # The outbox worker (outbox/worker.py): inside `dermifi serve` unless turned off (when
+    # `dermifi worker` processes run apart), how often it looks without a wake-up, how many
+    # messages a round takes, the attempts before a message is failed, the backoff between
+    # them, how long a claim holds, how long one delivery may take, and the modules that
+    # register handlers besides the built-in ones.
+    outbox_worker: bool = True
+    outbox_poll_seconds: float = Field(2.0, gt=0, le=300)
+    outbox_batch_size: int = Field(20, ge=1, le=500)
+    outbox_max_attempts: int = Field(8, ge=1, le=100)
+    outbox_backoff_base_seconds: float = Field(5.0, gt=0, le=3600)
+    outbox_backoff_max_seconds: float = Field(3600.0, gt=0, le=7 * 86400)
+    outbox_lease_seconds: float = Field(120.0, gt=0, le=3600)
+    outbox_handler_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    outbox_handler_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     log_level: str = "INFO"
     log_json: bool = True
     enable_bench_routes: bool = False
@@ -119,6 +134,20 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: str | list[str] | None) -> list[str]:
         return parse_networks(value)
+
+    @field_validator("outbox_handler_modules", mode="before")
+    @classmethod
+    def _module_names(cls, value: str | list[str] | None) -> list[str]:
+        if value is None:
+            return []
+        return value.replace(",", " ").split() if isinstance(value, str) else list(value)
+
+    @model_validator(mode="after")
+    def _outbox_timing(self) -> Settings:
+        if self.outbox_handler_timeout_seconds >= self.outbox_lease_seconds:
+            raise ValueError("DERMIFI_OUTBOX_HANDLER_TIMEOUT_SECONDS must be shorter than "
+                             "DERMIFI_OUTBOX_LEASE_SECONDS")
+        return self
 
     @model_validator(mode="after")
     def _production_guard(self) -> Settings:
