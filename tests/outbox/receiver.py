@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ class Receiver:
     # the receiver has acted, the sender has not heard so yet.
     hold: threading.Event | None = None
     received: threading.Event = field(default_factory=threading.Event)
+    delay: float = 0.0  # seconds each answer takes, so that concurrent senders overlap
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def keys(self) -> Counter[str]:
@@ -47,6 +49,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     receiver.effects[key] += 1
                 hold = receiver.hold
             receiver.received.set()
+            if receiver.delay:
+                time.sleep(receiver.delay)
             if hold is not None:
                 hold.wait(30)
             self.send_response(status)
@@ -59,11 +63,17 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections from a worker's concurrent batch, and each
+    # dropped one waits a second for its SYN to be resent.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/deliveries"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
