@@ -17,6 +17,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from dermifi.core.money import CENT, exact_cents
+
 # Names and short free text: no control characters, not blank, bounded; trimmed once valid.
 # The schema states exactly these rules (a pattern), checked on the text as sent.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -120,7 +122,7 @@ def _a_number(value: object) -> object:
 
 
 def _two_decimals(value: Decimal) -> Decimal:
-    cents = value.quantize(Decimal("0.01"))
+    cents = value.quantize(CENT)
     # JSON numbers are binary floats: a client's 1.15 may arrive as 1.1500000000000001.
     if abs(value - cents) > Decimal("1e-9"):
         raise ValueError("At most two decimals")
@@ -136,4 +138,20 @@ Money = Annotated[
     PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 0.01,
                     "examples": [25]}, mode="validation"),
+]
+
+
+def _json_number(value: Decimal) -> float:
+    # Exact: a float holds any NUMERIC(12, 2) amount to the cent, and its repr is the shortest
+    # text that reads back as it (125.0, 0.3).
+    return float(exact_cents(value))
+
+
+# Money the server computed (an order's total, an insurance share, which is negative): a JSON
+# number with at most two decimals; an unrounded amount is a bug and fails loudly.
+MoneyAmount = Annotated[
+    Decimal,
+    PlainSerializer(_json_number, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number", "multipleOf": 0.01, "examples": [25.0]},
+                   mode="serialization"),
 ]
