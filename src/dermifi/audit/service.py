@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit.models import AuditEvent
@@ -33,29 +33,33 @@ async def record(
     practice_id: str | None = None,
     actor_id: str | None = None,
     actor_role: str | None = None,
-) -> AuditEvent:
+) -> None:
     """Add an audit event to the current transaction. ``details`` holds ids, field names and
-    counts only: never names, dates of birth, free text or other PHI."""
-    event = AuditEvent(
-        id=new_id("aud"),
-        practice_id=practice_id or (actor.practice_id if actor else None),
-        actor_id=actor_id or (actor.id if actor else None),
-        actor_role=actor_role or (actor.role.value if actor else None),
-        action=action,
-        outcome=outcome,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        patient_id=patient_id,
-        client_ip=client_ip_var.get(),
-        request_id=request_id_var.get(),
-        occurred_at=current_clock().now(),
-        details=details or {},
-    )
-    if event.practice_id is None:
+    counts only: never names, dates of birth, free text or other PHI.
+
+    One Core INSERT on the request's connection: the same transaction as the change (or the
+    read) it records, without the ORM's flush machinery, since every read is audited."""
+    values = {
+        "id": new_id("aud"),
+        "practice_id": practice_id or (actor.practice_id if actor else None),
+        "actor_id": actor_id or (actor.id if actor else None),
+        "actor_role": actor_role or (actor.role.value if actor else None),
+        "action": action,
+        "outcome": outcome,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "patient_id": patient_id,
+        "client_ip": client_ip_var.get(),
+        "request_id": request_id_var.get(),
+        "occurred_at": current_clock().now(),
+        "details": details or {},
+    }
+    if values["practice_id"] is None:
         raise ValueError("an audit event needs a practice")
-    session.add(event)
-    await session.flush()
-    return event
+    await session.execute(_INSERT, values)
+
+
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 async def list_events(

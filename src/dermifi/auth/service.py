@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -295,6 +296,21 @@ async def logout(session: AsyncSession, state: AppState, actor: Actor) -> None:
     await revocation.announce(state, actor.session_id)
 
 
+def _session_of_access() -> Select[Any]:
+    """One round trip: the login session (this domain's row) with the account and the
+    practice's allowlist, through the statements those domains publish for it. Built once:
+    it runs on every authenticated request."""
+    account = users_service.account_statement(bindparam("user_id")).subquery()
+    return (select(account, AuthSession.revoked_at, AuthSession.expires_at,
+                   practices_service.allowlist_of(account.c.practice_id))
+            .join(AuthSession, AuthSession.user_id == account.c.id)
+            .where(AuthSession.id == bindparam("session_id"),
+                   account.c.practice_id == bindparam("practice_id")))
+
+
+_SESSION_OF_ACCESS = _session_of_access()
+
+
 async def authenticate(session: AsyncSession, state: AppState, token: str) -> Actor:
     """The actor behind an access token, or UNAUTHORIZED. Reads the session row every time so
     that a logout or a deactivated account takes effect at once on every process."""
@@ -306,15 +322,9 @@ async def authenticate(session: AsyncSession, state: AppState, token: str) -> Ac
     session_id = claims.get("sid")
     if not isinstance(session_id, str) or await revocation.is_announced(state, session_id):
         raise Unauthorized("Invalid or expired access token")
-    # One round trip: the login session (this domain's row) with the account and the
-    # practice's allowlist, through the statements those domains publish for it.
-    account = users_service.account_statement(claims["sub"]).subquery()
-    row = (await session.execute(
-        select(account, AuthSession.revoked_at, AuthSession.expires_at,
-               practices_service.allowlist_of(account.c.practice_id))
-        .join(AuthSession, AuthSession.user_id == account.c.id)
-        .where(AuthSession.id == session_id, account.c.practice_id == claims.get("prc"))
-    )).first()
+    row = (await session.execute(_SESSION_OF_ACCESS, {
+        "user_id": claims["sub"], "session_id": session_id, "practice_id": claims.get("prc"),
+    })).first()
     if row is None:
         raise Unauthorized("Invalid or expired access token")
     user_id, practice_id, role, is_active, revoked_at, expires_at, allowlist = row

@@ -3,7 +3,7 @@ say of the patient, composed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
@@ -21,30 +21,24 @@ from dermifi.patients.models import Patient
 from dermifi.patients.schemas import (
     DeactivatedPatient,
     DeactivateRequest,
-    PatientRead,
     PatientUpdate,
 )
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
 
-def _read(chart: service.Chart) -> dict[str, Any]:
-    demographics = PatientRead.of(chart.patient, age=chart.age, provider=chart.provider,
-                                  last_visit=chart.last_visit,
-                                  next_appointment=chart.next_appointment)
-    body = PatientChart.model_validate({**dict(demographics), **chart.included}).model_dump(
-        mode="json", by_alias=True)
-    # An include that was not asked for is absent, not null.
-    for name in service.INCLUDABLE:
-        if name not in chart.included:
-            body.pop(name, None)
-    return dict(body)
+def _read(chart: service.Chart) -> PatientChart:
+    return PatientChart.of(chart.patient, age=chart.age, provider=chart.provider,
+                           last_visit=chart.last_visit,
+                           next_appointment=chart.next_appointment, **chart.included)
 
 
 def _chart_response(chart: service.Chart, status_code: int = 200,
                     headers: dict[str, str] | None = None) -> JSONResponse:
+    # An include that was not asked for is absent, not null.
     return with_etag(_read(chart), version=chart.patient.version, status_code=status_code,
-                     headers=headers)
+                     headers=headers,
+                     exclude={n for n in service.INCLUDABLE if n not in chart.included})
 
 
 _INCLUDABLE = "|".join(service.INCLUDABLE)

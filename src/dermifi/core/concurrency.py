@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Annotated, Any
 
 from fastapi import Header
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from dermifi.core.errors import PreconditionFailed, ValidationFailed
+from dermifi.core.responses import ModelResponse
 
 
 def etag(version: int) -> str:
@@ -39,10 +40,10 @@ def check_if_match(if_match: str | None, version: int) -> None:
 
 
 def with_etag(body: BaseModel | Mapping[str, Any], *, version: int, status_code: int = 200,
-              headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """The one way a versioned resource is answered: its body (a model in the API's camelCase)
-    and the ``ETag`` a client sends back as ``If-Match``."""
-    content = (body.model_dump(mode="json", by_alias=True) if isinstance(body, BaseModel)
-               else dict(body))
-    return JSONResponse(content, status_code=status_code,
-                        headers={"ETag": etag(version), **(headers or {})})
+              headers: Mapping[str, str] | None = None,
+              exclude: Set[str] = frozenset()) -> JSONResponse:
+    """The one way a versioned resource is answered: its body (a model in the API's camelCase;
+    ``exclude`` names fields left out rather than answered as null) and the ``ETag`` a client
+    sends back as ``If-Match``."""
+    return ModelResponse(body, exclude=exclude, status_code=status_code,
+                         headers={"ETag": etag(version), **(headers or {})})

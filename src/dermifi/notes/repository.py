@@ -55,6 +55,11 @@ class NoteRepository(Repository[ClinicalNote, Actor]):
 
     async def last_signed_at(self, patient_id: str) -> Any:
         """When the patient's latest signed note was written (None: no signed note)."""
-        return await self.session.scalar(
-            select(func.max(ClinicalNote.created_at))
+        return await self.session.scalar(last_signed_at_of(patient_id))
+
+
+def last_signed_at_of(patient_id: Any) -> Select[Any]:
+    """When the patient named by ``patient_id`` (a value, or a column of an enclosing
+    statement) last had a note signed, as one value."""
+    return (select(func.max(ClinicalNote.created_at))
             .where(ClinicalNote.patient_id == patient_id, ClinicalNote.locked.is_(True)))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic.alias_generators import to_camel
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -20,7 +21,7 @@ from dermifi.core.ids import new_id
 from dermifi.notes import policies
 from dermifi.notes.codes import icd10_description
 from dermifi.notes.models import ClinicalNote, NoteAddendum
-from dermifi.notes.repository import NoteRepository
+from dermifi.notes.repository import NoteRepository, last_signed_at_of
 from dermifi.notes.schemas import AddendumCreate, NoteContent, NoteCreate, NoteUpdate
 from dermifi.patients.models import Patient
 from dermifi.users import service as users_service
@@ -169,6 +170,11 @@ async def last_visit_at(session: AsyncSession, *, patient_id: str) -> datetime |
     """A visit is a signed note; its time is the encounter's (when the note was written)."""
     value = await NoteRepository(session).last_signed_at(patient_id)
     return as_utc(value) if value is not None else None
+
+
+def last_visit_of(patient_id: Any) -> ScalarSelect[Any]:
+    """``last_visit_at`` as a scalar subquery, for a statement that reads the chart at once."""
+    return last_signed_at_of(patient_id).scalar_subquery()
 
 
 async def visits(session: AsyncSession, actor: Actor, *, patient: Patient,

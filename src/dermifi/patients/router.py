@@ -12,6 +12,7 @@ from dermifi.core.deps import DbSession
 from dermifi.core.errors import error_responses
 from dermifi.core.filtering import SortOrder
 from dermifi.core.pagination import Page, PageParams
+from dermifi.core.responses import ModelResponse
 from dermifi.patients import service
 from dermifi.patients.schemas import (
     PatientCreate,
@@ -32,13 +33,13 @@ async def list_patients(
     sort_by: Annotated[Literal["lastName", "firstName", "createdAt"],
                        Query(alias="sortBy")] = "lastName",
     order: SortOrder = "asc",
-) -> Page[PatientSummary]:
+) -> JSONResponse:
     """Patients of the caller's practice, paginated, stably ordered (ties by id)."""
     patients, pagination = await service.list_patients(
         session, actor, page=page, search=search, status=status_filter, sort_by=sort_by,
         order=order)
-    return Page[PatientSummary](data=[PatientSummary.model_validate(p) for p in patients],
-                                pagination=pagination)
+    return ModelResponse(Page[PatientSummary](
+        data=[PatientSummary.model_validate(p) for p in patients], pagination=pagination))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PatientRead,

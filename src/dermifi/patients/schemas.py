@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, EmailStr, Field, StrictBool, field_validator
 
@@ -175,7 +175,8 @@ class PatientRead(PatientSummary):
     @classmethod
     def of(cls, patient: Any, *, age: int, provider: tuple[str, str] | None,
            last_visit: datetime | None = None,
-           next_appointment: datetime | None = None) -> PatientRead:
+           next_appointment: datetime | None = None, **extra: Any) -> Self:
+        """The patient as answered; ``extra``: fields a subclass adds (the chart's includes)."""
         return cls.model_validate({
             **{c: getattr(patient, c) for c in PatientSummary.model_fields},
             "age": age, "emergency_contact": patient.emergency_contact,
@@ -185,6 +186,7 @@ class PatientRead(PatientSummary):
             "provider": ({"id": provider[0], "name": provider[1]}
                          if provider is not None else None),
             "updated_by": patient.updated_by,
+            **extra,
         })
 
 

@@ -82,11 +82,7 @@ class Provider(Audited, PracticeOwned, Base):
 
     @property
     def display_name(self) -> str:
-        """How charts name the provider: "Dr. Emily Johnson" for physicians (MD, DO), else
-        the name and the credential ("Sam Lee, PA-C")."""
-        credentials = {part.strip().upper() for part in self.title.split(",")}
-        name = f"{self.first_name} {self.last_name}"
-        return f"Dr. {name}" if credentials & {"MD", "DO"} else f"{name}, {self.title}"
+        return display_name(self.first_name, self.last_name, self.title)
 
     @property
     def location_codes(self) -> list[str]:
@@ -140,3 +136,11 @@ class DayOff(PracticeOwned, Base):
     provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"))
     off_date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(200))
+
+
+def display_name(first_name: str, last_name: str, title: str) -> str:
+    """How charts name a provider: "Dr. Emily Johnson" for physicians (MD, DO), else the name
+    and the credential ("Sam Lee, PA-C")."""
+    credentials = {part.strip().upper() for part in title.split(",")}
+    name = f"{first_name} {last_name}"
+    return f"Dr. {name}" if credentials & {"MD", "DO"} else f"{name}, {title}"

@@ -81,16 +81,11 @@ class AppointmentRepository(Repository[Appointment, Actor]):
 
     async def next_start(self, patient_id: str, *, after: datetime
                          ) -> datetime | None:
-        value: datetime | None = await self.session.scalar(
-            select(func.min(Appointment.starts_at)).where(
-                Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
-                Appointment.starts_at > after))
+        value: datetime | None = await self.session.scalar(next_start_of(patient_id, after))
         return value
 
     async def last_completed_start(self, patient_id: str) -> datetime | None:
-        value: datetime | None = await self.session.scalar(
-            select(func.max(Appointment.starts_at)).where(
-                Appointment.patient_id == patient_id, Appointment.status == "completed"))
+        value: datetime | None = await self.session.scalar(last_completed_start_of(patient_id))
         return value
 
     async def status_history(self, appointment_id: str) -> Sequence[AppointmentStatusChange]:
@@ -99,3 +94,18 @@ class AppointmentRepository(Repository[Appointment, Actor]):
             select(AppointmentStatusChange)
             .where(AppointmentStatusChange.appointment_id == appointment_id)
             .order_by(AppointmentStatusChange.version))).all()
+
+
+# The patient is a value or a column of an enclosing statement (the chart's, read at once).
+
+def next_start_of(patient_id: Any, after: datetime) -> Select[Any]:
+    """When the patient's next upcoming appointment starts."""
+    return select(func.min(Appointment.starts_at)).where(
+        Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
+        Appointment.starts_at > after)
+
+
+def last_completed_start_of(patient_id: Any) -> Select[Any]:
+    """When the patient's latest completed appointment started."""
+    return select(func.max(Appointment.starts_at)).where(
+        Appointment.patient_id == patient_id, Appointment.status == "completed")

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic.alias_generators import to_camel
+from sqlalchemy import ScalarSelect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +51,11 @@ from dermifi.scheduling.models import (
     Appointment,
     AppointmentStatusChange,
 )
-from dermifi.scheduling.repository import AppointmentRepository
+from dermifi.scheduling.repository import (
+    AppointmentRepository,
+    last_completed_start_of,
+    next_start_of,
+)
 from dermifi.scheduling.schemas import (
     AppointmentCreate,
     AppointmentDetail,
@@ -479,3 +484,13 @@ async def next_appointment_at(session: AsyncSession, *, patient_id: str) -> date
 
 async def last_completed_at(session: AsyncSession, *, patient_id: str) -> datetime | None:
     return await AppointmentRepository(session).last_completed_start(patient_id)
+
+
+def next_appointment_of(patient_id: Any) -> ScalarSelect[Any]:
+    """``next_appointment_at`` as a scalar subquery, for a statement that reads the chart."""
+    return next_start_of(patient_id, after=_now()).scalar_subquery()
+
+
+def last_completed_of(patient_id: Any) -> ScalarSelect[Any]:
+    """``last_completed_at`` as a scalar subquery, for a statement that reads the chart."""
+    return last_completed_start_of(patient_id).scalar_subquery()

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import BindParameter, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -110,7 +110,7 @@ async def get_account(session: AsyncSession, user_id: str) -> User | None:
                                   .execution_options(all_practices=True))).one_or_none()
 
 
-def account_statement(user_id: str) -> Select[str, str, str, bool]:
+def account_statement(user_id: str | BindParameter[str]) -> Select[str, str, str, bool]:
     """The account's id, practice, role and state, as a statement another identity query can
     join (authentication reads it with the login session in one round trip)."""
     return (select(User.id, User.practice_id, User.role, User.is_active)
