@@ -57,3 +57,19 @@ async def test_a_chart_read_is_authentication_the_patient_one_read_and_the_audit
     assert (response.json()["provider"] is not None) is with_provider
     # The login session, the patient, what the domains say of the patient, the audit event.
     assert _without_begin(sent) == ["SELECT", "SELECT", "SELECT", "INSERT"]
+
+
+
+async def test_a_patient_list_page_reads_its_rows_at_once(
+        state: AppState, admin_client: RoleClient) -> None:
+    for first_name in ("Ana", "Ben", "Cleo"):
+        created = await admin_client.post("/v1/patients",
+                                          json=patient_payload(firstName=first_name))
+        assert created.status_code == 201
+    with statements(state) as sent:
+        response = await admin_client.get("/v1/patients", params={"limit": 20})
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 3
+    # The login session, the counter, the page's ids, their rows, the audit event: the same
+    # five for 3 patients or 20, never one per patient.
+    assert _without_begin(sent) == ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT"]
