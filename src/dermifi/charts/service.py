@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -37,16 +37,22 @@ class Chart:
     provider: tuple[str, str] | None = None  # id, display name
 
 
+# What the domains say of a patient, in one statement: one round trip, not one each. Built
+# once (it runs on every chart read); the values are bound per read.
+_FACTS = select(
+    notes_service.last_visit_of(bindparam("patient_id")),
+    scheduling_service.last_completed_of(bindparam("patient_id")),
+    scheduling_service.next_appointment_of(bindparam("patient_id"), after=bindparam("now")),
+    *providers_service.reference_of(bindparam("provider_id")),
+)
+
+
 async def _compose(session: AsyncSession, actor: Actor, patient: Patient,
                    include: Sequence[str]) -> Chart:
-    # What the domains say of the patient, in one statement: one round trip, not one each.
     provider_id = patient.primary_provider_id
-    row = (await session.execute(select(
-        notes_service.last_visit_of(patient.id),
-        scheduling_service.last_completed_of(patient.id),
-        scheduling_service.next_appointment_of(patient.id),
-        *(providers_service.reference_of(provider_id) if provider_id else ()),
-    ))).one()
+    row = (await session.execute(_FACTS, {
+        "patient_id": patient.id, "now": current_clock().now(), "provider_id": provider_id,
+    })).one()
     last_signed, last_completed, next_appointment, *provider_values = row
     # The latest visit: a signed note, or a completed appointment without one yet.
     visits = [as_utc(v) for v in (last_signed, last_completed) if v is not None]

@@ -98,7 +98,7 @@ async def reference(session: AsyncSession, provider_id: str) -> tuple[str, str] 
     return reference_from(provider_id, *row)
 
 
-def reference_of(provider_id: str) -> tuple[ScalarSelect[Any], ...]:
+def reference_of(provider_id: Any) -> tuple[ScalarSelect[Any], ...]:
     """What ``reference`` needs, as scalar subqueries another statement can select beside its
     own (the chart reads everything in one round trip); the entity is not loaded."""
     return tuple(select(column).where(Provider.id == provider_id).scalar_subquery()

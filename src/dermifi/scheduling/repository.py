@@ -98,7 +98,7 @@ class AppointmentRepository(Repository[Appointment, Actor]):
 
 # The patient is a value or a column of an enclosing statement (the chart's, read at once).
 
-def next_start_of(patient_id: Any, after: datetime) -> Select[Any]:
+def next_start_of(patient_id: Any, after: Any) -> Select[Any]:
     """When the patient's next upcoming appointment starts."""
     return select(func.min(Appointment.starts_at)).where(
         Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),

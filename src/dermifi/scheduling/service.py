@@ -486,9 +486,10 @@ async def last_completed_at(session: AsyncSession, *, patient_id: str) -> dateti
     return await AppointmentRepository(session).last_completed_start(patient_id)
 
 
-def next_appointment_of(patient_id: Any) -> ScalarSelect[Any]:
-    """``next_appointment_at`` as a scalar subquery, for a statement that reads the chart."""
-    return next_start_of(patient_id, after=_now()).scalar_subquery()
+def next_appointment_of(patient_id: Any, *, after: Any) -> ScalarSelect[Any]:
+    """``next_appointment_at`` as a scalar subquery (the first upcoming start later than
+    ``after``), for a statement that reads the chart."""
+    return next_start_of(patient_id, after=after).scalar_subquery()
 
 
 def last_completed_of(patient_id: Any) -> ScalarSelect[Any]:
