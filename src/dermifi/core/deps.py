@@ -13,16 +13,23 @@ from dermifi.core.state import AppState
 from dermifi.core.storage import BlobStore
 
 
-def get_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
     state: AppState = request.app.state.dermifi
     return state
+
+
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a thread hop per dependency per request.
+
+async def get_state(request: Request) -> AppState:
+    return state_of(request)
 
 
 State = Annotated[AppState, Depends(get_state)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    state = get_state(request)
+    state = state_of(request)
     async with state.sessionmaker() as session:
         yield session
 
@@ -30,15 +37,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_clock(request: Request) -> Clock:
-    return get_state(request).clock
+async def get_clock(request: Request) -> Clock:
+    return state_of(request).clock
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def blob_store(request: Request) -> BlobStore:
-    return get_state(request).blob_store
+async def blob_store(request: Request) -> BlobStore:
+    return state_of(request).blob_store
 
 
 BlobStoreDep = Annotated[BlobStore, Depends(blob_store)]

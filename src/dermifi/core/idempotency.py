@@ -69,7 +69,7 @@ from dermifi.core.db import (
     scope_to_practice,
     unit_of_work,
 )
-from dermifi.core.deps import get_state
+from dermifi.core.deps import state_of
 from dermifi.core.errors import Conflict
 from dermifi.core.ids import new_id
 from dermifi.core.middleware import route_template
@@ -201,7 +201,7 @@ class Claim:
     key: str
 
     def session(self) -> AsyncSession:
-        session = get_state(self.request).sessionmaker()
+        session = state_of(self.request).sessionmaker()
         scope_to_practice(session, self.caller.practice_id)
         return session
 

@@ -27,7 +27,7 @@ class PageRequest:
         return (self.page - 1) * self.limit
 
 
-def _page_request(
+async def _page_request(  # async: a plain def dependency runs in a worker thread
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (max 100)")] = 20,
 ) -> PageRequest:
