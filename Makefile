@@ -7,13 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DERMIFI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint typecheck bench install lock migrate clean help
+.PHONY: run test lint typecheck bench wrk install lock migrate clean help
 
 help:
 	@echo "make run    - set up, migrate the embedded database, create demo users, serve on 127.0.0.1:8000"
 	@echo "make test   - set up and run the whole suite (needs PostgreSQL and Redis on loopback)"
 	@echo "make lint   - ruff, mypy and the layer contracts (import-linter)"
-	@echo "make bench  - load-test the real server and report requests/s and latency percentiles"
+	@echo "make bench  - load-test the real server with wrk against bare baselines; fails on a missed target"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
 $(BIN)/python:
@@ -48,8 +48,23 @@ lint: install
 
 typecheck: lint
 
-bench: install
+# The load generator is wrk (Debian package `wrk`): installed here when missing if we are root
+# with apt-get, else the command to install it is printed and the bench does not start.
+bench: install wrk
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing wrk (apt-get install -y wrk) ..."; \
+		apt-get install -y --no-install-recommends wrk >/dev/null \
+			|| { apt-get update -qq && apt-get install -y --no-install-recommends wrk >/dev/null; }; \
+	else \
+		echo "make bench needs wrk, the HTTP load generator. Install it with:"; \
+		echo "    sudo apt-get install -y wrk        # Debian, Ubuntu"; \
+		echo "    brew install wrk                   # macOS"; \
+		exit 2; \
+	fi
 
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet uv

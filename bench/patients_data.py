@@ -172,21 +172,23 @@ def _upkeep(conn: Connection, practice_id: str, rows: list[dict[str, Any]]) -> N
     adjust_counts(conn, practice_id, Counter(row["status"] for row in rows))
 
 
-async def load_patients(database_url: str, practice_id: str, count: int, *, seed: int = 7,
-                        progress: bool = True) -> float:
-    """Insert ``count`` patients; returns the seconds it took."""
+async def load_patients(database_url: str, practice_id: str, count: int, *, first: int = 0,
+                        seed: int = 7, progress: bool = True) -> float:
+    """Insert patients ``first`` to ``count - 1`` (``first`` > 0 grows a set loaded before, as
+    ``bench --scaling`` does: 10k, then 90k more, ...); returns the seconds it took. Nothing
+    may have registered patients through the API in between: the numbers would collide."""
     engine = create_engine(sqlalchemy_url(database_url), timeouts=UNBOUNDED_STATEMENTS)
-    rng = random.Random(seed)
+    rng = random.Random(seed + first)
     now = datetime.now(UTC).replace(microsecond=0)
     started = time.perf_counter()
     table = Patient.__table__
     try:
-        for start in range(0, count, BATCH):
+        for start in range(first, count, BATCH):
             rows = _rows(practice_id, start, min(BATCH, count - start), now.year, now, rng)
             async with engine.begin() as conn:
                 await conn.execute(insert(table), rows)
                 await conn.run_sync(_upkeep, practice_id, rows)
-            if progress and (start // BATCH) % 25 == 0:
+            if progress and ((start - first) // BATCH) % 25 == 0:
                 print(f"  {start + len(rows):>9,} / {count:,} patients", flush=True)
         async with engine.begin() as conn:
             bumped = await conn.execute(

@@ -1,107 +1,115 @@
-"""What is measured. To bench another endpoint, append a ``Scenario`` to ``SCENARIOS``.
+"""What is measured (``MEASUREMENTS``) and the bars the measurements are held to (``TARGETS``).
 
-Scenarios are looked up by name inside the load processes, so factories must be plain
-module-level functions (they are never pickled, but they must exist at import time there).
+A measurement is one endpoint on one server, driven by one Lua request file (bench/lua/); it
+runs once per round at each of its connection counts. A target compares a measurement with
+its baseline measured in the same round (a ratio of requests/s) and/or holds its latency to
+a bound; issue 11 sets the bars.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
-import httpx
+ServerName = Literal["dermifi", "hello", "one_row"]
 
 
 @dataclass(frozen=True)
-class Context:
-    """Everything a factory may need; built once by the parent and sent to each load process."""
-
-    port: int
-    email: str
-    password: str
-    access_token: str | None = None
-    # Values a scenario's ``setup`` produced (ids of rows to read, and so on), by name.
-    values: Mapping[str, str] = field(default_factory=dict)
+class Measurement:
+    name: str  # what --only and the results call it
+    server: ServerName
+    method: str
+    path: str  # for patient_by_id, the prefix the patient's id is appended to
+    description: str
+    lua: str = "static.lua"  # the request file in bench/lua/
+    auth: bool = False  # Authorization: Bearer <the admin's token>
+    # None: at --connections. The list bars are set at 1 and at 32 connections.
+    connections: tuple[int, ...] | None = None
+    # The list and search bars are set at 1,000,000 patients: measured with --million (or
+    # when named in --only).
+    at_million_only: bool = False
+    # Writes number their requests, from where the previous run of the same script stopped.
+    numbered: bool = False
+    # Statuses that are the API working, not failing: counted and reported apart.
+    tolerated_statuses: tuple[str, ...] = ()
+    baseline: bool = False
 
     @property
-    def base_url(self) -> str:
-        # Built from the port alone: the load generator can target nothing but loopback.
-        return f"http://127.0.0.1:{self.port}"
+    def shown(self) -> str:
+        return f"{self.method} {self.path}{'{id}' if self.lua == 'patient_by_id.lua' else ''}"
 
 
-BodyFactory = Callable[[Context, int], Any]
-HeadersFactory = Callable[[Context, int], dict[str, str]]
-# Runs once in the parent before the scenario, with a client already pointed at the server;
-# returns values merged into ``Context.values``.
-Setup = Callable[[httpx.Client, Context], dict[str, str]]
+LIST_CONNECTIONS = (1, 32)
 
+MEASUREMENTS: list[Measurement] = [
+    # Baselines first: each round runs them, then the targets, in this order.
+    Measurement("hello", "hello", "GET", "/", "bare FastAPI: a small JSON object",
+                baseline=True),
+    Measurement("one_row", "one_row", "GET", "/patients/",
+                "bare FastAPI + asyncpg: one patient row by primary key",
+                lua="patient_by_id.lua", baseline=True),
+    Measurement("healthz", "dermifi", "GET", "/healthz",
+                "liveness probe through the whole middleware stack"),
+    Measurement("noop_auth", "dermifi", "GET", "/_bench/noop-auth",
+                "bearer token checked (CurrentUser), nothing else", auth=True),
+    Measurement("pat_get", "dermifi", "GET", "/v1/patients/",
+                "one chart: authenticated, authorized, audited, computed fields",
+                lua="patient_by_id.lua", auth=True),
+    Measurement("pat_create", "dermifi", "POST", "/v1/patients",
+                "register a new patient (validation, uniqueness, number, audit)",
+                lua="create_patient.lua", auth=True, numbered=True),
+    Measurement("appt_create", "dermifi", "POST", "/v1/appointments",
+                "book a free slot (hours, overlap checks, audit)",
+                lua="create_appointment.lua", auth=True, numbered=True,
+                tolerated_statuses=("409",)),
+    Measurement("pat_list", "dermifi", "GET", "/v1/patients?limit=20",
+                "first page by last name, with the exact total", auth=True,
+                connections=LIST_CONNECTIONS, at_million_only=True),
+    # A surname held by about 0.1% of the synthetic patients, and a fragment in about 2%
+    # (John, Johnny, Johnson, Johnston, ...): bench/patients_data.py.
+    Measurement("pat_search", "dermifi", "GET", "/v1/patients?search=rivera&limit=20",
+                "substring search, a selective surname", auth=True,
+                connections=LIST_CONNECTIONS, at_million_only=True),
+    Measurement("pat_search_broad", "dermifi", "GET", "/v1/patients?search=john&limit=20",
+                "substring search matching ~2% of patients, with the exact total", auth=True,
+                connections=LIST_CONNECTIONS, at_million_only=True),
+]
+
+
+def by_name(name: str) -> Measurement:
+    for measurement in MEASUREMENTS:
+        if measurement.name == name:
+            return measurement
+    raise KeyError(name)
+
+
+# --- the bars ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Scenario:
-    name: str
-    method: str
-    path: str
-    description: str
-    body: BodyFactory | None = None  # JSON body for the i-th request
-    headers: HeadersFactory | None = None
-    auth: bool = False  # send ``Authorization: Bearer <token of one login>``
-    # Fraction of ``--requests`` this scenario issues: expensive endpoints get fewer.
-    requests_scale: float = 1.0
-    setup: Setup | None = None
-    baseline: bool = False  # the reference the others' overhead is measured against
-    needs_patients: bool = False  # load the synthetic patients (--patients) before the run
-
-    def requests_for(self, requests: int) -> int:
-        return max(1, round(requests * self.requests_scale))
+class Target:
+    measurement: str
+    baseline: str | None = None  # requests/s as a ratio of this one's, in the same round
+    min_ratio: float | None = None
+    # Latency bounds, each at a connection count: (percentile, milliseconds, connections).
+    # connections None: at --connections.
+    latency_bound: tuple[str, float, int | None] | None = None
 
 
-def login_body(ctx: Context, _: int) -> dict[str, str]:
-    return {"email": ctx.email, "password": ctx.password}
-
-
-SCENARIOS: list[Scenario] = [
-    Scenario("noop", "GET", "/_bench/noop", "middleware stack + routing, no handler work",
-             baseline=True),
-    Scenario("healthz", "GET", "/healthz", "liveness probe (a pydantic response model)"),
-    # argon2id at the deployment's cost is the point of this endpoint, hence a tenth of the
-    # requests: at the RFC 9106 defaults each verify takes tens of ms of a core.
-    Scenario("login", "POST", "/v1/auth/login",
-             "argon2id verify + session, refresh token and audit rows written",
-             body=login_body, requests_scale=0.1),
-    Scenario("users_me", "GET", "/v1/users/me",
-             "bearer token decoded and its session row read on every request", auth=True),
+TARGETS: list[Target] = [
+    Target("healthz", baseline="hello", min_ratio=0.60),
+    Target("noop_auth", baseline="hello", min_ratio=0.60),
+    Target("pat_get", baseline="one_row", min_ratio=0.50, latency_bound=("p99", 50.0, None)),
+    Target("pat_create"),  # reported, no bar
+    Target("appt_create"),  # reported, no bar; the 409s apart
+    *(Target(name, latency_bound=bound)
+      for name in ("pat_list", "pat_search", "pat_search_broad")
+      for bound in (("p95", 50.0, 1), ("p99", 100.0, 32))),
 ]
 
-
-def pick_patient(client: httpx.Client, _: Context) -> dict[str, str]:
-    """Any one patient of the loaded set, found through the API itself."""
-    response = client.get("/v1/patients", params={"search": "rivera", "limit": 1})
-    response.raise_for_status()
-    return {"patient_id": response.json()["data"][0]["id"]}
-
-
-# Searches over the synthetic set (bench/patients_data.py): a surname held by about 0.1% of
-# patients, a fragment in about 2% (John, Johnny, Johnson, Johnston, ...), phone digits.
-SCENARIOS += [
-    Scenario("pat_list", "GET", "/v1/patients?limit=20",
-             "first page by last name, exact total (audited read)", auth=True,
-             needs_patients=True),
-    Scenario("pat_surname", "GET", "/v1/patients?search=rivera&limit=20",
-             "substring search, selective surname", auth=True, needs_patients=True),
-    Scenario("pat_broad", "GET", "/v1/patients?search=john&limit=20",
-             "substring search matching ~2% of patients, exact total", auth=True,
-             needs_patients=True),
-    Scenario("pat_phone", "GET", "/v1/patients?search=415200&limit=20",
-             "phone search by digits", auth=True, needs_patients=True),
-    Scenario("pat_get", "GET", "/v1/patients/{patient_id}",
-             "one chart with computed fields (audited read)", auth=True,
-             needs_patients=True, setup=pick_patient),
-]
-
-
-def by_name(name: str) -> Scenario:
-    for scenario in SCENARIOS:
-        if scenario.name == name:
-            return scenario
-    raise KeyError(name)
+# Peak resident memory of each server worker (VmHWM) after the run; issue 11 sets it after
+# the 1,000,000-patient run.
+MAX_WORKER_PEAK_MIB = 200.0
+# --scaling: requests/s of these at every data size within this of each other
+# (the fastest at most 1.2 times the slowest). pat_list at the 32-connection level.
+DATA_SCALING_MEASUREMENTS = (("pat_get", None), ("pat_list", 32))
+MAX_DATA_SCALING_SPREAD = 0.20

@@ -1,4 +1,5 @@
-"""The server under test: a fresh database, the real command line, the real server process."""
+"""The servers: a fresh database, the real command line, the real server process, and the
+baseline apps (bench/baselines.py) served by uvicorn the same way."""
 
 from __future__ import annotations
 
@@ -21,10 +22,16 @@ import httpx
 UNREACHABLE_RATE = "100000000/hour"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Ports free on 127.0.0.1, all different: held open together while the kernel picks."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def dermifi(*args: str, env: Mapping[str, str],
@@ -54,9 +61,20 @@ def server_env(database_url: str, data_dir: Path, extra: Mapping[str, str]) -> d
         "DERMIFI_ENABLE_BENCH_ROUTES": "1",
         "DERMIFI_RATE_LIMIT": UNREACHABLE_RATE,
         "DERMIFI_LOGIN_RATE_LIMIT": UNREACHABLE_RATE,
-        "DERMIFI_LOG_LEVEL": "WARNING",
+        # As in production: an access log line per request, as JSON (issue 11).
+        "DERMIFI_LOG_LEVEL": "INFO",
+        "DERMIFI_LOG_JSON": "true",
     })
     env.update(extra)
+    return env
+
+
+def baseline_env(database_url: str) -> dict[str, str]:
+    """The baselines' environment: no DERMIFI_* setting, the database the server uses."""
+    from bench.baselines import DATABASE_URL_ENV
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DERMIFI_")}
+    env[DATABASE_URL_ENV] = database_url
     return env
 
 
@@ -103,6 +121,15 @@ async def _pg_execute(dsn: str, sql: str) -> str:
         await conn.close()
 
 
+def postgres_answers(url: str) -> bool:
+    """Whether a PostgreSQL server accepts us at this URL (the default of `make bench`)."""
+    try:
+        asyncio.run(_pg_execute(_asyncpg_dsn(url), "SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
 def postgres_database(admin_url: str) -> Database:
     """A fresh database on the given server; the URL's own database is only connected to."""
     dsn = _asyncpg_dsn(admin_url)
@@ -114,15 +141,40 @@ def postgres_database(admin_url: str) -> Database:
     return Database("postgresql", url, f"PostgreSQL {version}", admin_dsn=dsn, name=name)
 
 
-# --- the server process --------------------------------------------------------------------
+# --- the server processes ------------------------------------------------------------------
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def dermifi_command(port: int, workers: int) -> list[str]:
+    """The API as an operator serves it."""
+    return [sys.executable, "-m", "dermifi", "serve", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers)]
+
+
+def baseline_command(app: str, port: int, workers: int) -> list[str]:
+    """A baseline app (``bench.baselines:<app>``) under the uvicorn settings ``dermifi serve``
+    passes (dermifi/cli.py): same host, worker count, keep-alive, no access log, no server
+    header, no proxy headers; event loop and HTTP parser as uvicorn picks them (uvloop and
+    httptools, which the API's own protocol class extends)."""
+    return [sys.executable, "-m", "uvicorn", f"bench.baselines:{app}", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-access-log",
+            "--no-server-header", "--no-proxy-headers", "--timeout-keep-alive", "5",
+            "--log-level", "warning"]
+
 
 class ServerProcess:
-    def __init__(self, env: Mapping[str, str], log_path: Path, *, workers: int = 1) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    """One server (the API or a baseline) on 127.0.0.1 and a free port, its log in a file."""
+
+    def __init__(self, name: str, command: list[str], env: Mapping[str, str], log_path: Path,
+                 *, port: int, ready_path: str) -> None:
+        self.name = name
+        self.command = command
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
         self.env = dict(env)
         self.log_path = log_path
-        self.workers = workers
+        self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -132,24 +184,22 @@ class ServerProcess:
 
     def start(self, timeout: float = 60) -> None:
         with self.log_path.open("wb") as log:
-            # The child keeps its own copy of the descriptor.
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "dermifi", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", str(self.workers)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
+            # The child keeps its own copy of the descriptor. The project root as the working
+            # directory: the baselines are imported as bench.baselines.
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
         deadline = time.monotonic() + timeout
         with httpx.Client(trust_env=False, timeout=2) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited early:\n{self.log_tail()}")
+                    raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
                 try:
-                    if client.get(f"{self.url}/readyz").status_code == 200:
+                    if client.get(f"{self.url}{self.ready_path}").status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.1)
-        raise RuntimeError(f"server not ready within {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"{self.name} not ready within {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -175,6 +225,17 @@ class ServerProcess:
         except (OSError, ValueError, IndexError):
             return None
 
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: with several workers, uvicorn's children (its
+        supervisor only watches them); with one, the server process itself."""
+        children = [pid for pid in _process_tree(self.pid)[1:]
+                    if b"spawn_main" in _cmdline(pid)]
+        return children or [self.pid]
+
+    def peak_rss_mib(self) -> list[float]:
+        """Each worker's peak resident memory so far (VmHWM), in MiB."""
+        return [_vm_hwm_kib(pid) / 1024 for pid in self.worker_pids()]
+
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -185,6 +246,20 @@ def _proc_cpu(pid: int) -> float:
     fields = stat[stat.rindex(")") + 2:].split()
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / _CLOCK_TICKS
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise ValueError(f"no VmHWM for process {pid}")
 
 
 def _process_tree(pid: int) -> list[int]:

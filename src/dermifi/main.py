@@ -180,9 +180,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(api)
     app.include_router(health_router)
     if settings.enable_bench_routes:  # refused in production by the settings
+        from dermifi.bench_routes_auth import router as bench_auth_router
         from dermifi.core.bench_routes import router as bench_router
 
         app.include_router(bench_router)
+        app.include_router(bench_auth_router)
     install_docs(app)
 
     # Added innermost first: a request passes RequestContext, SecurityHeaders, HeadAsGet,

@@ -1,0 +1,2 @@
+-- The same request every time (P.method, P.path, P.body): wrk builds it once and resends it,
+-- the cheapest way to load a server. No request() and no response() on purpose.
