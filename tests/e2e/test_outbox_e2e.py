@@ -8,8 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +23,7 @@ from dermifi.core.db import scope_to_practice, unit_of_work
 from dermifi.main import build_state
 from dermifi.outbox import service as outbox_service
 from dermifi.outbox.models import DELIVERED, OutboxMessage
+from tests.e2e.server import DermifiProcess
 from tests.factories.practices import make_practice
 from tests.outbox import plugin
 from tests.outbox.receiver import Receiver, running_receiver
@@ -56,17 +55,9 @@ def worker_env(server_env: dict[str, str]) -> dict[str, str]:
     }
 
 
-class WorkerProcess:
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
-        self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
+class WorkerProcess(DermifiProcess):
     def start(self, timeout: float = 60) -> WorkerProcess:
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "dermifi", "worker"],
-                                        env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self._spawn("worker")
         _wait_for(lambda: "outbox worker" in self.log() and "running" in self.log(),
                   timeout, lambda: f"the worker did not start:\n{self.log()[-4000:]}",
                   alive=self)
@@ -76,20 +67,6 @@ class WorkerProcess:
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if hasattr(self, "_log"):
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
     def delivered(self) -> list[str]:
         """The ids of the messages this worker recorded as delivered, from its JSON log."""
