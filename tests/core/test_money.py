@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import pytest_asyncio
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
 from sqlalchemy.exc import StatementError
 
 from dermifi.core.db import MoneyColumn
@@ -45,6 +45,20 @@ async def test_amounts_come_back_exactly_with_two_decimals(
     assert stored == Decimal(amount)
     assert isinstance(stored, Decimal)
     assert stored.as_tuple().exponent == -2
+
+
+async def test_stored_as_exact_numbers_not_binary_floats(state: AppState, table: Table) -> None:
+    # Read back, a float and a quantized Decimal look alike; the stored type does not.
+    await _store(state, Decimal("19.99"))
+    async with state.engine.connect() as conn:
+        if state.engine.dialect.name == "sqlite":
+            stored = (await conn.execute(text(
+                "SELECT typeof(amount), amount FROM test_money_ledger"))).one()
+            assert tuple(stored) == ("integer", 1999)
+        else:
+            stored = (await conn.execute(text(
+                "SELECT pg_typeof(amount)::text, amount::text FROM test_money_ledger"))).one()
+            assert tuple(stored) == ("numeric", "19.99")
 
 
 async def test_null_stays_null(state: AppState, table: Table) -> None:
