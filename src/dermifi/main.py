@@ -20,6 +20,7 @@ from dermifi.core.db import (
     DatabaseTimeouts,
     create_engine,
     create_sessionmaker,
+    single_statement_engine,
 )
 from dermifi.core.docs import install_docs
 from dermifi.core.errors import install_error_handlers
@@ -110,6 +111,7 @@ def build_state(settings: Settings, clock: Clock) -> AppState:
         settings=settings,
         clock=clock,
         engine=engine,
+        single_statements=single_statement_engine(engine),
         sessionmaker=create_sessionmaker(engine),
         passwords=Passwords(time_cost=settings.argon2_time_cost,
                             memory_kib=settings.argon2_memory_kib,

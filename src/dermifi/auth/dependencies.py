@@ -26,7 +26,7 @@ async def current_actor(
 ) -> Actor:
     if credentials is None or not credentials.credentials:
         raise Unauthorized()
-    actor = await service.authenticate(session, state, credentials.credentials)
+    actor = await service.authenticate(state, credentials.credentials)
     # From here on every query in this request's session sees only the caller's practice.
     scope_to_practice(session, actor.practice_id)
     user_id_var.set(actor.id)

@@ -311,9 +311,13 @@ def _session_of_access() -> Select[Any]:
 _SESSION_OF_ACCESS = _session_of_access()
 
 
-async def authenticate(session: AsyncSession, state: AppState, token: str) -> Actor:
+async def authenticate(state: AppState, token: str) -> Actor:
     """The actor behind an access token, or UNAUTHORIZED. Reads the session row every time so
-    that a logout or a deactivated account takes effect at once on every process."""
+    that a logout or a deactivated account takes effect at once on every process.
+
+    On a connection of its own, held for that one statement: the request's session stays
+    untouched (a read answers without a transaction; a change begins its own), and the
+    connection is back in the pool before the route runs."""
     now = current_clock().now()
     try:
         claims = state.tokens.decode(token, expected_type="access", now=now)
@@ -322,9 +326,11 @@ async def authenticate(session: AsyncSession, state: AppState, token: str) -> Ac
     session_id = claims.get("sid")
     if not isinstance(session_id, str) or await revocation.is_announced(state, session_id):
         raise Unauthorized("Invalid or expired access token")
-    row = (await session.execute(_SESSION_OF_ACCESS, {
-        "user_id": claims["sub"], "session_id": session_id, "practice_id": claims.get("prc"),
-    })).first()
+    async with state.single_statements.connect() as connection:
+        row = (await connection.execute(_SESSION_OF_ACCESS, {
+            "user_id": claims["sub"], "session_id": session_id,
+            "practice_id": claims.get("prc"),
+        })).first()
     if row is None:
         raise Unauthorized("Invalid or expired access token")
     user_id, practice_id, role, is_active, revoked_at, expires_at, allowlist = row

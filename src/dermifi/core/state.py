@@ -23,6 +23,9 @@ class AppState:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
+    # The same pool without transactions on PostgreSQL (core.db.single_statement_engine):
+    # for the one-statement reads every request makes, such as authentication's.
+    single_statements: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     passwords: Passwords
     tokens: Tokens
