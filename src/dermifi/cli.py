@@ -1,4 +1,4 @@
-"""The ``dermifi`` command line: serve, migrate, practices, users, demo data."""
+"""The ``dermifi`` command line: serve, migrate, practices, users, pharmacies, demo data."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from dermifi.core.config import Settings
 from dermifi.core.errors import DomainError
 from dermifi.core.security import totp_code
 from dermifi.core.state import AppState
+from dermifi.pharmacies import service as pharmacies_service
+from dermifi.pharmacies.schemas import PharmacyCreate, PharmacyRead
 from dermifi.practices import service as practice_service
 from dermifi.users import service as user_service
 from dermifi.users.models import User
@@ -32,6 +34,9 @@ practice_app = typer.Typer(help="Practices (clinics) served by this deployment."
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(practice_app, name="practice")
 app.add_typer(user_app, name="user")
+pharmacy_app = typer.Typer(help="The pharmacy directory every practice shares.",
+                           no_args_is_help=True)
+app.add_typer(pharmacy_app, name="pharmacy")
 
 T = TypeVar("T")
 DEFAULT_PRACTICE_NAME = "Default Practice"
@@ -166,6 +171,41 @@ def practice_list() -> None:
     _print_json(_run(work))
 
 
+@pharmacy_app.command("create")
+def pharmacy_create(
+    name: Annotated[str, typer.Option(help="The pharmacy's name")],
+    ncpdp_id: Annotated[str, typer.Option("--ncpdp-id", help="NCPDP Provider ID, 7 digits")],
+    npi: Annotated[str, typer.Option(help="The pharmacy's NPI, 10 digits")],
+    street: Annotated[str, typer.Option(help="Street address")],
+    city: Annotated[str, typer.Option(help="City")],
+    state: Annotated[str, typer.Option(help="Two-letter state code")],
+    zip_code: Annotated[str, typer.Option("--zip-code", help="ZIP code")],
+    phone: Annotated[str, typer.Option(help="Phone number")],
+    fax: Annotated[str, typer.Option(help="Fax number")],
+) -> None:
+    """Add a pharmacy to the directory as the deployment operator (no practice may change
+    it) and print it as JSON."""
+    try:
+        data = PharmacyCreate.model_validate({
+            "name": name, "ncpdpId": ncpdp_id, "npi": npi, "phone": phone, "fax": fax,
+            "address": {"street": street, "city": city, "state": state, "zipCode": zip_code}})
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
+
+    async def work(state_: AppState) -> dict[str, Any]:
+        async with state_.sessionmaker() as session:
+            pharmacy = await pharmacies_service.add_by_operator(session, data=data)
+            return PharmacyRead.model_validate(pharmacy).model_dump(mode="json", by_alias=True)
+
+    try:
+        _print_json(_run(work))
+    except DomainError as exc:
+        details = "; ".join(f"{d.field}: {d.message}" for d in exc.details)
+        typer.echo(f"{exc.message}{' (' + details + ')' if details else ''}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Option(help="Login email")],
@@ -240,6 +280,9 @@ def seed_demo(
             except DomainError as exc:
                 # The users exist now: their one-time credentials must still be printed.
                 clinic = f"not set up ({exc.message})"
+            pharmacies = await demo.add_pharmacies(session)
+            if pharmacies:
+                clinic += "; pharmacies in the directory: " + ", ".join(pharmacies)
             return created, clinic
 
     seeded = _run(work)

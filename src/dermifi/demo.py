@@ -12,6 +12,8 @@ from dermifi.core.context import current_clock
 from dermifi.core.db import scope_to_practice
 from dermifi.locations import service as locations_service
 from dermifi.locations.schemas import LocationCreate
+from dermifi.pharmacies import service as pharmacies_service
+from dermifi.pharmacies.schemas import PharmacyCreate
 from dermifi.providers import service as providers_service
 from dermifi.providers.schemas import WEEKDAYS, ProviderCreate, WorkingHoursReplace
 
@@ -20,6 +22,31 @@ TIME_ZONE = "America/Los_Angeles"
 # A well-formed NPI (Luhn over 80840) that is CMS's own check-digit example, not a real
 # clinician's number.
 DEMO_NPI = "1234567893"
+
+# Two fictional pharmacies for the demo's prescriptions: NCPDP IDs and NPIs with valid check
+# digits that name no real pharmacy, 555-01xx numbers (reserved for fiction).
+DEMO_PHARMACIES = (
+    {"name": "Bayview Community Pharmacy", "ncpdpId": "1234563", "npi": "1987654328",
+     "address": {"street": "123 Market St", "city": "San Francisco", "state": "CA",
+                 "zipCode": "94105"},
+     "phone": "+1 (415) 555-0140", "fax": "+1 (415) 555-0141"},
+    {"name": "Mission Street Pharmacy", "ncpdpId": "7654329", "npi": "1456789019",
+     "address": {"street": "2400 Mission St", "city": "San Francisco", "state": "CA",
+                 "zipCode": "94110"},
+     "phone": "+1 (415) 555-0150", "fax": "+1 (415) 555-0151"},
+)
+
+
+async def add_pharmacies(session: AsyncSession) -> list[str]:
+    """The demo pharmacies, as the operator adds them (``dermifi pharmacy create``); those
+    already in the directory are left alone. Returns the names added."""
+    added = []
+    for entry in DEMO_PHARMACIES:
+        data = PharmacyCreate.model_validate(entry)
+        if not await pharmacies_service.is_listed(session, data.ncpdp_id):
+            await pharmacies_service.add_by_operator(session, data=data)
+            added.append(data.name)
+    return added
 
 
 async def set_up_clinic(session: AsyncSession, admin: Actor, *, provider_user_id: str,

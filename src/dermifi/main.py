@@ -46,6 +46,7 @@ from dermifi.notes.router import router as notes_router
 from dermifi.outbox.router import router as outbox_router
 from dermifi.outbox.worker import build_worker
 from dermifi.patients.router import router as patients_router
+from dermifi.pharmacies.router import router as pharmacies_router
 from dermifi.photos.router import router as photos_router
 from dermifi.providers.router import router as providers_router
 from dermifi.scheduling.router import router as scheduling_router
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(photos_router)
     api.include_router(providers_router)
     api.include_router(locations_router)
+    api.include_router(pharmacies_router)
     api.include_router(scheduling_router)
     api.include_router(schedule_router)
     app.include_router(api)

@@ -9,6 +9,7 @@ from dermifi.locations.models import Location
 from dermifi.notes.models import ClinicalNote, NoteAddendum
 from dermifi.outbox.models import OutboxMessage
 from dermifi.patients.models import Patient
+from dermifi.pharmacies.models import Pharmacy
 from dermifi.photos.models import Photo
 from dermifi.practices.models import Practice
 from dermifi.providers.models import DayOff, Provider, ProviderLocation, WorkingHours
@@ -18,7 +19,8 @@ from dermifi.users.models import User
 __all__ = [
     "Appointment", "AppointmentStatusChange", "AuditEvent", "AuthSession", "Base",
     "ClinicalNote", "DayOff", "IdempotencyKey", "Location",
-    "LoginFailure", "NoteAddendum", "NumberSequence", "OutboxMessage", "Patient", "Photo",
+    "LoginFailure", "NoteAddendum", "NumberSequence", "OutboxMessage", "Patient", "Pharmacy",
+    "Photo",
     "Practice", "Provider",
     "ProviderLocation", "RefreshToken", "User", "WorkingHours",
 ]

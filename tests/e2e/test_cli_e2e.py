@@ -117,3 +117,27 @@ def test_production_refuses_to_serve_with_a_weak_secret_key(
         assert STRONG_KEY not in output
         assert DEFAULT_SECRET_KEY not in output
     assert not (tmp_path / "never.sqlite3").exists()
+
+
+def test_pharmacy_create(server_env: dict[str, str], e2e_backend: Backend) -> None:
+    args = ("pharmacy", "create", "--name", "Bayview Community Pharmacy", "--ncpdp-id",
+            "1234563", "--npi", "1987654328", "--street", "123 Market St", "--city",
+            "San Francisco", "--state", "CA", "--zip-code", "94105", "--phone",
+            "415-555-0140", "--fax", "415-555-0141")
+    created = dermifi(*args, env=server_env)
+    pharmacy = json.loads(created.stdout)
+    assert pharmacy["id"].startswith("pharm_")
+    assert pharmacy["ncpdpId"] == "1234563"
+    assert pharmacy["phone"] == "+1 (415) 555-0140"
+    assert pharmacy["gateway"] == "loopback"
+
+    again, bad_check = run_all(
+        args,
+        ("pharmacy", "create", "--name", "X", "--ncpdp-id", "1234567", "--npi", "1234567893",
+         "--street", "1 A St", "--city", "Fresno", "--state", "CA", "--zip-code", "93721",
+         "--phone", "415-555-0142", "--fax", "415-555-0143"),
+        env=server_env)
+    assert again.returncode == 1
+    assert "already in the directory" in again.stderr
+    assert bad_check.returncode == 1
+    assert "ncpdpId: Not a valid NCPDP ID (check digit)" in bad_check.stderr

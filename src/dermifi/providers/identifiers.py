@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-NPI_PATTERN = r"^[0-9]{10}$"
+from dermifi.core.identifiers import NPI_PATTERN, luhn_valid, npi_problem
+
+# The NPI check lives in core: pharmacies carry NPIs too.
+__all__ = ["NPI_PATTERN", "luhn_valid", "npi_problem"]
+
 DEA_PATTERN = r"^[A-Z]{2}[0-9]{7}$"
 
-# The NPI's check digit is the Luhn check digit of the 9 leading digits prefixed by 80840
-# (ISO 7812 health-industry card issuer prefix), CMS "NPI check digit" specification.
-NPI_PREFIX = "80840"
 
 # First letter of a DEA registration number: the registrant type. DEA Diversion Control's
 # registration record layout lists A/B/F/G (practitioner, hospital/clinic, pharmacy, teaching
@@ -25,30 +26,6 @@ NPI_PREFIX = "80840"
 # Consolidated Appropriations Act 2023 ended the waiver, and was never the registration itself.
 # A provider prescribes under a practitioner's registration, so only these are accepted:
 PRACTITIONER_REGISTRANT_TYPES = frozenset("ABFGM")
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check over a string of digits whose last digit is the check digit."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def npi_problem(npi: str) -> str | None:
-    """Why ``npi`` is not a valid NPI, or None."""
-    if not re.fullmatch(NPI_PATTERN, npi):
-        return "An NPI is 10 digits"
-    if not luhn_valid(NPI_PREFIX + npi):
-        return "Not a valid NPI (check digit)"
-    return None
 
 
 def dea_check_digit(six_digits: str) -> int:
