@@ -56,16 +56,10 @@ from schemathesis import GenerationMode
 
 from dermifi.auth.passwords import password_problems
 from dermifi.core.fields import PhoneNumber
+from dermifi.core.identifiers import NPI_PREFIX, luhn_valid, npi_problem
 from dermifi.notes.codes import is_icd10_cm, normalize_icd10
 from dermifi.photos.schemas import _json_object
-from dermifi.providers.identifiers import (
-    NPI_PREFIX,
-    dea_check_digit,
-    dea_problems,
-    luhn_valid,
-    npi_problem,
-    surname_initial,
-)
+from dermifi.providers.identifiers import dea_check_digit, dea_problems, surname_initial
 
 BASE_URL_ENV = "DERMIFI_ST_BASE_URL"
 EMAIL_ENV = "DERMIFI_ST_EMAIL"

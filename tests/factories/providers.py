@@ -4,7 +4,8 @@ from typing import Any
 
 import httpx
 
-from dermifi.providers.identifiers import NPI_PREFIX, dea_check_digit, luhn_valid
+from dermifi.core.identifiers import NPI_PREFIX, luhn_valid
+from dermifi.providers.identifiers import dea_check_digit
 
 # The vendor document's NPIs ("1234567890", "9876543210") and DEA number ("BC1234567") fail
 # their check digits, and the contract's validation wins: these are the document's numbers

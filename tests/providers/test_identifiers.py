@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dermifi.providers.identifiers import (
-    dea_check_digit,
-    dea_problems,
-    luhn_valid,
-    npi_problem,
-    surname_initial,
-)
+from dermifi.core.identifiers import luhn_valid, npi_problem
+from dermifi.providers.identifiers import dea_check_digit, dea_problems, surname_initial
 
 
 class TestNpi:

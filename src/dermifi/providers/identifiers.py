@@ -1,4 +1,5 @@
-"""Check digits of a provider's national identifiers: the NPI and the DEA registration number.
+"""Check digits of a provider's DEA registration number (the NPI's, which pharmacies carry too,
+are in ``core.identifiers``).
 
 Pure functions, no I/O: the service calls them and reports every problem at once.
 """
@@ -7,11 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from dermifi.core.identifiers import NPI_PATTERN, luhn_valid, npi_problem
-
-# The NPI check lives in core: pharmacies carry NPIs too.
-__all__ = ["NPI_PATTERN", "luhn_valid", "npi_problem"]
 
 DEA_PATTERN = r"^[A-Z]{2}[0-9]{7}$"
 

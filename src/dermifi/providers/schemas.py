@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from dermifi.core.fields import PhoneNumber, Text50, Text100, Text200, UsState
+from dermifi.core.identifiers import NPI_PATTERN
 from dermifi.core.schemas import (
     JSON_INTEGER,
     ApiInput,
@@ -27,7 +28,7 @@ from dermifi.core.schemas import (
     refuse_null,
 )
 from dermifi.locations.schemas import LocationCode
-from dermifi.providers.identifiers import DEA_PATTERN, NPI_PATTERN
+from dermifi.providers.identifiers import DEA_PATTERN
 from dermifi.providers.models import Provider
 
 ProviderStatus = Literal["pending_verification", "active"]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dermifi.audit import service as audit_service
 from dermifi.auth.actor import Actor
 from dermifi.auth.permissions import Role
+from dermifi.core import identifiers as core_identifiers
 from dermifi.core.context import current_clock
 from dermifi.core.db import unit_of_work
 from dermifi.core.errors import Conflict, ErrorDetail, InvalidState, NotFound, ValidationFailed
@@ -163,7 +164,7 @@ async def create_provider(session: AsyncSession, actor: Actor, *, data: Provider
                           ) -> Provider:
     policies.ensure_can_manage(actor)
     problems: list[ErrorDetail] = []
-    npi_problem = identifiers.npi_problem(data.npi_number)
+    npi_problem = core_identifiers.npi_problem(data.npi_number)
     if npi_problem:
         problems.append(ErrorDetail(field="npiNumber", message=npi_problem))
     if data.dea_number is not None:
