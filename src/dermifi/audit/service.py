@@ -3,10 +3,11 @@ is committed exactly when the change it describes is."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,12 @@ from dermifi.core.pagination import PageRequest, Pagination, paginate
 
 if TYPE_CHECKING:
     from dermifi.auth.actor import Actor
+
+
+def changed_fields(changes: Iterable[str]) -> list[str]:
+    """The names of the fields a change touched, as the API spells them (``firstName``),
+    sorted: what an audit event of an update records, never their values (PHI)."""
+    return sorted(to_camel(name) for name in changes)
 
 
 async def record(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -91,7 +90,7 @@ async def update_location(session: AsyncSession, actor: Actor, *, location: Loca
         await session.flush()
         await audit_service.record(
             session, actor, "location.update", resource_type="location",
-            resource_id=location.id, details={"fields": sorted(to_camel(f) for f in changes)})
+            resource_id=location.id, details={"fields": audit_service.changed_fields(changes)})
     return location
 
 

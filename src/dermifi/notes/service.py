@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,7 +123,7 @@ async def update_draft(session: AsyncSession, actor: Actor, *, patient: Patient,
         await session.flush()
         await audit_service.record(session, actor, "note.update", resource_type="note",
                                    resource_id=note.id, patient_id=patient.id,
-                                   details={"fields": sorted(to_camel(f) for f in changes)})
+                                   details={"fields": audit_service.changed_fields(changes)})
         return (await _to_read(session, [note]))[0]
 
 

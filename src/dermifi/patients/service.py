@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -210,7 +209,7 @@ async def update_patient(session: AsyncSession, actor: Actor, *, patient: Patien
         await session.flush()
         await audit_service.record(
             session, actor, "patient.update", resource_type="patient", resource_id=patient.id,
-            patient_id=patient.id, details={"fields": sorted(to_camel(f) for f in changes)})
+            patient_id=patient.id, details={"fields": audit_service.changed_fields(changes)})
     return patient
 
 

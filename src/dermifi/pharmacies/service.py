@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dermifi.audit import service as audit_service
@@ -108,7 +107,7 @@ async def update_pharmacy(session: AsyncSession, actor: Actor, *, pharmacy: Phar
         await session.flush()
         await audit_service.record(
             session, actor, "pharmacy.update", resource_type="pharmacy",
-            resource_id=pharmacy.id, details={"fields": sorted(to_camel(f) for f in changes)})
+            resource_id=pharmacy.id, details={"fields": audit_service.changed_fields(changes)})
     return pharmacy
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -249,7 +248,7 @@ async def update_provider(session: AsyncSession, actor: Actor, *, provider: Prov
             provider.location_links = _links(provider, locations)
         provider.stamp_updated(actor.id, current_clock().now())
         await session.flush()
-        details: dict[str, object] = {"fields": sorted(to_camel(f) for f in changes)}
+        details: dict[str, object] = {"fields": audit_service.changed_fields(changes)}
         if locations is not None:
             details["locationIds"] = [loc.id for loc in locations]
         if "user_id" in changes:

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy import ScalarSelect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -347,7 +346,7 @@ async def reschedule(session: AsyncSession, actor: Actor, *, booking: Booking,
         appointment.stamp_updated(actor.id, _now())
         await _flush_booking(session)
         await _audit(session, actor, "appointment.update", appointment,
-                     {"fields": sorted(to_camel(f) for f in changes)})
+                     {"fields": audit_service.changed_fields(changes)})
         moved = await _with_history(session, appointment)
     return moved
 
